@@ -80,8 +80,14 @@ fn infer_measure(e: &ast::Expr) -> Option<(&ast::Expr, &ast::Expr)> {
 }
 
 fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<ir::Check> {
-    let param = param_id(env, out, &c.param)?;
-    let side = out.params[param as usize].side;
+    let param = param_id(env, out, &c.param);
+    // Keep checking the body under an unknown parameter type, so one load reports everything.
+    let side = param.map(|p| out.params[p as usize].side).unwrap_or(if c.param.name.starts_with("response.") {
+        Side::Response
+    } else {
+        Side::Request
+    });
+    let param = param.unwrap_or(0);
     let sc = scope(proto, side, &[]);
     let mut chk = ir::Check {
         id: c.id.name.clone(),
