@@ -1,0 +1,233 @@
+//! Pairs a unit's records into exchanges (a request, its pending and final responses) and runs
+//! the protocol's timers on recorded timestamps only.
+//!
+//! Pairing uses the protocol's `pair` key; when several requests on one key are open, a response
+//! goes to the newest one whose `match` holds, else to the newest one (and is then "unmatched").
+//! A response with no open request becomes an exchange of its own. Ties in time keep file order.
+
+use crate::eval::Env;
+use crate::unit::UnitView;
+use otadiag_model::Dir;
+use otadiag_rules::value::Value;
+
+/// How many unanswered requests may stay open per key before the oldest is given up.
+const MAX_OPEN_PER_KEY: usize = 16;
+
+/// One exchange of a unit.
+#[derive(Debug, Clone)]
+pub struct Xch {
+    /// Index among the unit's exchanges.
+    pub index: u32,
+    /// Position of the request among the unit's records.
+    pub req: Option<u32>,
+    /// Position of the final response (for functional requests: the unit's own answer if any).
+    pub primary: Option<u32>,
+    /// First and last record position that belong to the exchange.
+    pub first_pos: u32,
+    /// Last record position that belongs to the exchange.
+    pub last_pos: u32,
+    /// Pending responses seen.
+    pub pendings: u16,
+    /// Responses paired with the request (pending and final).
+    pub responses: u16,
+    /// Worst gap (answered) or silence (unanswered), ns.
+    pub wait: Option<i64>,
+    /// The timer that applied to `wait`, ns.
+    pub limit: Option<i64>,
+    /// Whether the final response satisfies the protocol's `match`.
+    pub matched: Option<bool>,
+    /// Whether the final response is negative.
+    pub negative: bool,
+    /// Still waiting, timer not expired, when the recording stopped.
+    pub end_of_recording: bool,
+    /// A later request of the same service on the same key was answered positively.
+    pub recovered: bool,
+    /// Functionally addressed request.
+    pub functional: bool,
+    /// Service value of the request.
+    pub service: Option<i64>,
+    key: Key,
+    last_event: i64,
+    cur_limit: Option<i64>,
+    worst_excess: Option<i64>,
+    next_request: Option<i64>,
+}
+
+type Key = [i64; 4];
+
+fn key_of(env: &Env, exprs: &[&otadiag_rules::ir::Expr]) -> Key {
+    let mut k = [i64::MIN; 4];
+    for (slot, e) in k.iter_mut().zip(exprs) {
+        *slot = match env.eval(e) {
+            Value::Int(v) | Value::Dur(v) => v,
+            _ => i64::MIN + 1,
+        };
+    }
+    k
+}
+
+/// Builds the exchanges of a unit, in time order of their first record.
+pub fn build(view: &UnitView) -> Vec<Xch> {
+    let proto = view.proto;
+    let base = view.env();
+    let req_keys: Vec<_> = proto.pair.iter().map(|p| &p.0).collect();
+    let rsp_keys: Vec<_> = proto.pair.iter().map(|p| &p.1).collect();
+    let mut xs: Vec<Xch> = Vec::with_capacity(view.recs.len() / 2 + 1);
+    let mut open: Vec<u32> = Vec::new();
+    for (pos, &ri) in view.recs.iter().enumerate() {
+        let r = &view.bundle.records[ri as usize];
+        let pos = pos as u32;
+        if r.dir == Dir::Request {
+            let env = Env { req: Some(r), ..base };
+            let key = key_of(&env, &req_keys);
+            let mut same_key = 0;
+            for &o in &open {
+                let x = &mut xs[o as usize];
+                if x.key == key {
+                    same_key += 1;
+                    x.next_request.get_or_insert(r.ts);
+                }
+            }
+            if same_key >= MAX_OPEN_PER_KEY {
+                let oldest = open.iter().position(|&o| xs[o as usize].key == key).expect("counted");
+                open.remove(oldest);
+            }
+            let functional = proto.is_functional.as_ref().is_some_and(|e| env.holds(e));
+            let limit = proto.timer_first.as_ref().and_then(|e| env.eval(e).num());
+            let service = proto.service.and_then(|f| env.field(r, &proto.fields[f as usize]).num());
+            open.push(xs.len() as u32);
+            xs.push(Xch {
+                index: xs.len() as u32,
+                req: Some(pos),
+                primary: None,
+                first_pos: pos,
+                last_pos: pos,
+                pendings: 0,
+                responses: 0,
+                wait: None,
+                limit: None,
+                matched: None,
+                negative: false,
+                end_of_recording: false,
+                recovered: false,
+                functional,
+                service,
+                key,
+                last_event: r.ts,
+                cur_limit: limit,
+                worst_excess: None,
+                next_request: None,
+            });
+            continue;
+        }
+        let env = Env { rsp: Some(r), ..base };
+        let key = key_of(&env, &rsp_keys);
+        let mut chosen: Option<usize> = None;
+        for (oi, &o) in open.iter().enumerate().rev() {
+            let x = &xs[o as usize];
+            if x.key != key {
+                continue;
+            }
+            let req = &view.bundle.records[view.recs[x.req.expect("open has request") as usize] as usize];
+            let ok = proto.matches.as_ref().is_none_or(|m| Env { req: Some(req), ..env }.holds(m));
+            if ok {
+                chosen = Some(oi);
+                break;
+            }
+            chosen.get_or_insert(oi);
+        }
+        let pending = proto.is_pending.as_ref().is_some_and(|e| base.for_msg(r).holds(e));
+        let negative = proto.is_negative.as_ref().is_some_and(|e| base.for_msg(r).holds(e));
+        let Some(oi) = chosen else {
+            xs.push(orphan(xs.len() as u32, pos, negative));
+            continue;
+        };
+        let xi = open[oi] as usize;
+        let req = &view.bundle.records[view.recs[xs[xi].req.expect("open") as usize] as usize];
+        let x = &mut xs[xi];
+        x.responses += 1;
+        x.last_pos = pos;
+        let gap = r.ts - x.last_event;
+        match x.cur_limit {
+            Some(l) if x.worst_excess.is_none_or(|w| gap - l > w) => {
+                x.worst_excess = Some(gap - l);
+                x.wait = Some(gap);
+                x.limit = Some(l);
+            }
+            None if x.wait.is_none_or(|w| gap > w) => x.wait = Some(gap),
+            _ => {}
+        }
+        if pending {
+            x.pendings += 1;
+            x.last_event = r.ts;
+            let renv = Env { req: Some(req), ..base };
+            if let Some(l) = proto.timer_pending.as_ref().and_then(|e| renv.eval(e).num()) {
+                x.cur_limit = Some(l);
+            }
+            continue;
+        }
+        let matched = proto.matches.as_ref().map(|m| Env { req: Some(req), rsp: Some(r), ..base }.holds(m));
+        if x.functional {
+            if x.primary.is_none() || Some(r.src) == view.address {
+                x.primary = Some(pos);
+                x.matched = matched;
+                x.negative = negative;
+            }
+        } else {
+            x.primary = Some(pos);
+            x.matched = matched;
+            x.negative = negative;
+            open.remove(oi);
+        }
+    }
+    for x in xs.iter_mut().filter(|x| x.req.is_some() && x.primary.is_none()) {
+        let end = x.next_request.unwrap_or(view.stop);
+        let silence = end - x.last_event;
+        x.wait = Some(silence);
+        x.limit = x.cur_limit;
+        x.end_of_recording = x.next_request.is_none() && x.cur_limit.is_some_and(|l| silence < l);
+    }
+    mark_recovered(&mut xs);
+    xs
+}
+
+fn orphan(index: u32, pos: u32, negative: bool) -> Xch {
+    Xch {
+        index,
+        req: None,
+        primary: Some(pos),
+        first_pos: pos,
+        last_pos: pos,
+        pendings: 0,
+        responses: 1,
+        wait: None,
+        limit: None,
+        matched: None,
+        negative,
+        end_of_recording: false,
+        recovered: false,
+        functional: false,
+        service: None,
+        key: [i64::MIN; 4],
+        last_event: 0,
+        cur_limit: None,
+        worst_excess: None,
+        next_request: None,
+    }
+}
+
+/// A negative final response is "recovered" when the next request of the same service on the
+/// same key got a positive final response (a retry that hid the first failure).
+fn mark_recovered(xs: &mut [Xch]) {
+    for i in 0..xs.len() {
+        if !(xs[i].negative && xs[i].req.is_some()) {
+            continue;
+        }
+        let next = xs[i + 1..].iter().find(|y| y.req.is_some() && y.key == xs[i].key && y.service == xs[i].service);
+        if let Some(y) = next {
+            if y.primary.is_some() && !y.negative {
+                xs[i].recovered = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The otadiag command line as a library: the embedded rule set, the analysis command and the
+//! rule test-case runner, shared by the binary and the workspace tests so both behave alike.
+#![forbid(unsafe_code)]
+
+pub mod analyze;
+pub mod embedded;
+pub mod ruletest;

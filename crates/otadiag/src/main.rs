@@ -1,0 +1,166 @@
+//! `otadiag`: analyse upload bundles, check rule sets, run rule test cases.
+
+use clap::{Parser, Subcommand};
+use otadiag::analyze::{self, Format};
+use otadiag::{embedded, ruletest};
+use otadiag_engine::Mode;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "otadiag", version, about = "Tells OTA engineers why a vehicle's over-the-air update failed")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Analyse upload bundles: failed units, causes, blamed side, problem packet/ECU, evidence.
+    Analyze {
+        /// Bundle files (JSON Lines, optionally gzip/zstd).
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+        /// Rule set directory (default: the rule set built into the binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// `first` stops at the first failing check per unit; `all` checks everything.
+        #[arg(long, value_enum, default_value_t = ModeArg::First)]
+        mode: ModeArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Rule set commands.
+    Rules {
+        #[command(subcommand)]
+        cmd: RulesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// Validate a rule set directory with the same checker the engine uses; prints every problem.
+    Check {
+        /// Rule set directory.
+        dir: PathBuf,
+    },
+    /// Run the rule test cases in DIR/tests/<case>/ against the rule set in DIR.
+    Test {
+        /// Rule set directory (cases are read from its `tests/` folder).
+        dir: PathBuf,
+        /// Write the current output as the new snapshot of every case that differs.
+        #[arg(long)]
+        accept: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    First,
+    All,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(match cli.cmd {
+        Cmd::Analyze { bundles, rules, mode, format } => {
+            let mode = match mode {
+                ModeArg::First => Mode::First,
+                ModeArg::All => Mode::All,
+            };
+            let rules = match embedded::load_or(rules.as_deref()) {
+                Ok(r) => r,
+                Err(d) => {
+                    eprint!("{}", d.render());
+                    return ExitCode::from(2);
+                }
+            };
+            match analyze::run(&rules, &bundles, mode) {
+                Ok(report) => {
+                    print!("{}", analyze::print(&report, format));
+                    analyze::status(&report) as u8
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+        Cmd::Rules { cmd: RulesCmd::Check { dir } } => match otadiag_rules::load_dir(&dir) {
+            Ok(set) => {
+                println!(
+                    "{}: {} protocols, {} checks, {} flows, {} causes ({} files, {})",
+                    dir.display(),
+                    set.protocols.len(),
+                    set.checks.len(),
+                    set.flows.len(),
+                    set.causes.len(),
+                    set.files.len(),
+                    set.revision
+                );
+                0
+            }
+            Err(d) => {
+                eprint!("{}", d.render());
+                2
+            }
+        },
+        Cmd::Rules { cmd: RulesCmd::Test { dir, accept } } => rules_test(&dir, accept),
+    })
+}
+
+fn rules_test(dir: &std::path::Path, accept: bool) -> u8 {
+    let rules = match otadiag_rules::load_dir(dir) {
+        Ok(r) => r,
+        Err(d) => {
+            eprint!("{}", d.render());
+            return 2;
+        }
+    };
+    let cases = ruletest::discover(&dir.join("tests"));
+    let (mut passed, mut failed) = (0, 0);
+    for case in &cases {
+        let outcome = match ruletest::run_case(&rules, case) {
+            Ok(o) => o,
+            Err(e) => {
+                println!("FAIL {}: {e}", case.name);
+                failed += 1;
+                continue;
+            }
+        };
+        let snap = ruletest::snapshot_path(case);
+        let stored = ruletest::read_snapshot(&snap);
+        let same = stored.as_deref() == Some(outcome.rendered.trim_end_matches('\n'));
+        if !same && accept {
+            if let Err(e) = ruletest::write_snapshot(&snap, &outcome.rendered) {
+                println!("FAIL {}: cannot write {}: {e}", case.name, snap.display());
+                failed += 1;
+                continue;
+            }
+        }
+        let mut problems = outcome.mismatches.clone();
+        if !same && !accept {
+            problems.push(match stored {
+                None => format!("no snapshot yet ({}); run with --accept", snap.display()),
+                Some(_) => format!("output differs from {}; review, then run with --accept", snap.display()),
+            });
+        }
+        if problems.is_empty() {
+            passed += 1;
+            println!("ok   {}{}", case.name, if !same && accept { " (snapshot written)" } else { "" });
+        } else {
+            failed += 1;
+            println!("FAIL {}", case.name);
+            for p in problems {
+                println!("     {p}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        1
+    } else {
+        0
+    }
+}
