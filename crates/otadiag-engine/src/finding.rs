@@ -224,13 +224,15 @@ impl<'v> Findings<'v> {
         (lo..=hi)
             .map(|p| {
                 let r = &view.bundle.records[view.recs[p] as usize];
+                let ip = view.bundle.transports[r.transport as usize].starts_with("someip");
+                let addr = |a: u32| if ip { std::net::Ipv4Addr::from(a).to_string() } else { hex(a as i64) };
                 let focus = x.is_some_and(|x| x.req == Some(p as u32) || x.primary == Some(p as u32));
                 Evidence {
                     index: p,
                     ts: r.ts,
                     dir: r.dir.short().into(),
-                    src: hex(r.src as i64),
-                    dst: hex(r.dst as i64),
+                    src: addr(r.src),
+                    dst: addr(r.dst),
                     hdr: hex::encode_upper(view.bundle.header(r)),
                     len: r.len,
                     focus,
@@ -255,6 +257,10 @@ pub fn render(m: &Message, env: &Env) -> String {
     for p in &m.pieces {
         match p {
             Piece::Lit(t) => s.push_str(t),
+            Piece::Expr(e, Fmt::Ip) => match env.eval(e) {
+                Value::Int(v) => s.push_str(&std::net::Ipv4Addr::from(v as u32).to_string()),
+                v => s.push_str(&v.display(false)),
+            },
             Piece::Expr(e, fmt) => s.push_str(&env.eval(e).display(*fmt == Fmt::Hex)),
         }
     }

@@ -40,6 +40,12 @@ pub fn report(rules: &RuleSet, mode: Mode, bundles: Vec<BundleReport>) -> Report
 /// Analyses one bundle: results first (reported or inferred), then the failed units of the first
 /// failing stage (deploy before flash), each checked exchange by exchange.
 pub fn analyze(rules: &RuleSet, bundle: &Bundle, mode: Mode) -> BundleReport {
+    analyze_with(rules, bundle, mode, false)
+}
+
+/// Like [`analyze`]; with `every_unit`, successful units are checked too (a rule that fires on a
+/// healthy unit is a false positive — the rule tests use this to prove the shipped rules quiet).
+pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bool) -> BundleReport {
     let infos = unit::units(bundle);
     let mut notes = Vec::new();
     let mut units: Vec<(UnitReport, Option<usize>)> = Vec::new();
@@ -63,7 +69,7 @@ pub fn analyze(rules: &RuleSet, bundle: &Bundle, mode: Mode) -> BundleReport {
             Some(r) => (r, "reported"),
             None => (infer(&xs), "inferred"),
         };
-        let address = view.as_ref().and_then(|v| v.address).or(task.and_then(|t| t.address));
+        let address = view.as_ref().and_then(|v| v.address).or(task.and_then(|t| t.address)).filter(|_| info.stage == Stage::Flash);
         units.push((
             UnitReport {
                 unit: info.name.clone(),
@@ -86,7 +92,8 @@ pub fn analyze(rules: &RuleSet, bundle: &Bundle, mode: Mode) -> BundleReport {
     let failed = |s: Stage| units.iter().any(|(u, _)| u.stage == s && u.result == UnitOutcome::Failure);
     let failed_stage = Stage::ALL.into_iter().find(|&s| failed(s));
     for (u, vi) in units.iter_mut() {
-        if Some(u.stage) != failed_stage || u.result != UnitOutcome::Failure {
+        let examined = Some(u.stage) == failed_stage && u.result == UnitOutcome::Failure;
+        if !examined && !(every_unit && u.records > 0) {
             continue;
         }
         let Some(vi) = *vi else { continue };
@@ -95,7 +102,7 @@ pub fn analyze(rules: &RuleSet, bundle: &Bundle, mode: Mode) -> BundleReport {
         u.not_applicable = run::run(view, xs, mode, &mut findings);
         u.findings = findings.list;
         u.analysed = true;
-        if u.findings.is_empty() {
+        if u.findings.is_empty() && u.result == UnitOutcome::Failure {
             notes.push(format!(
                 "{} {} failed, but no rule explains it: every check passed or was not applicable",
                 u.stage.as_str(),

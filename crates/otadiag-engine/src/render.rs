@@ -39,7 +39,11 @@ fn or_dash(s: &str) -> &str {
 }
 
 fn unit(s: &mut String, u: &UnitReport) {
-    let mark = if u.result == UnitOutcome::Failure { "FAIL" } else { "ok  " };
+    let mark = match (u.result, u.result_source.as_str()) {
+        (UnitOutcome::Failure, _) => "FAIL",
+        (_, "not run") => "skip",
+        _ => "ok  ",
+    };
     let mut what = format!("{} {}", u.stage.as_str(), u.unit);
     if let Some(a) = &u.address {
         let _ = write!(what, " ({a})");

@@ -61,7 +61,7 @@ pub struct UnitInfo {
 /// named by a result or record line.
 pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
     let mut out: Vec<UnitInfo> = Vec::new();
-    let mut add = |out: &mut Vec<UnitInfo>, stage: Stage, name: &str| {
+    let add = |out: &mut Vec<UnitInfo>, stage: Stage, name: &str| {
         if !out.iter().any(|u| u.stage == stage && u.name == name) {
             out.push(UnitInfo { stage, name: name.to_string(), reported: None, recs: vec![] });
         }

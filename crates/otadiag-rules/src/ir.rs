@@ -364,6 +364,8 @@ pub enum Fmt {
     Auto,
     /// `0x1A` style.
     Hex,
+    /// Dotted IPv4 address.
+    Ip,
 }
 
 /// A constant value.

@@ -51,10 +51,11 @@ impl Env<'_> {
                             let fmt = match fmt {
                                 None => Some(Fmt::Auto),
                                 Some(f) if f.name == "hex" => Some(Fmt::Hex),
+                                Some(f) if f.name == "ip" => Some(Fmt::Ip),
                                 Some(f) => {
                                     self.diags.push(Diag::BadInterpolation {
                                         span: f.span,
-                                        what: format!("unknown format `{}`; the only format is `hex`", f.name),
+                                        what: format!("unknown format `{}`; the formats are `hex` and `ip`", f.name),
                                     });
                                     None
                                 }

@@ -118,13 +118,13 @@ fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<i
             CheckClause::When(e) => chk.when = env.expr_of(e, &sc, Ty::Bool),
             CheckClause::Require(e) => {
                 require = env.expr_of(e, &sc, Ty::Bool);
-                if let Some((m, l)) = infer_measure(e) {
+                // Operands already checked above: no diagnostic can come twice.
+                if let (Some(_), Some((m, l))) = (&require, infer_measure(e)) {
                     chk.measure = env.expr(m, &sc).map(|x| x.0);
                     chk.limit = env.expr(l, &sc).map(|x| x.0);
                 }
             }
-            CheckClause::Measure(e) => chk.measure = env.expr(e, &sc).map(|x| x.0),
-            CheckClause::Limit(e) => chk.limit = env.expr(e, &sc).map(|x| x.0),
+            CheckClause::Measure(_) | CheckClause::Limit(_) => {}
             CheckClause::Message(s) => message = Some(env.message(s, &sc)),
             CheckClause::Help(s) => chk.help = Some(env.message(s, &sc)),
             CheckClause::Locate(k, e) => chk.locate = env.expr_of(e, &sc, Ty::Int).map(|x| (loc_kind(k), x)),
@@ -273,7 +273,7 @@ fn actions(env: &mut Env, out: &RuleSet, acts: &[ast::Action], sc: &Scope, names
                 let (measure, limit) = match infer_measure(cond) {
                     Some((m, l)) => (env.expr(m, sc).map(|x| x.0), env.expr(l, sc).map(|x| x.0)),
                     None => (None, None),
-                };
+                }; // `cond` checked without error above, so its operands check cleanly
                 let message = env.message(message, sc);
                 let locate = locate.as_ref().and_then(|(k, e)| env.expr_of(e, sc, Ty::Int).map(|x| (loc_kind(k), x)));
                 v.push(Action::Require { param: p, cond: c, message, locate, measure, limit, span: *span });

@@ -91,7 +91,6 @@ fn syntax_error(file: u32, e: pest::error::Error<Rule>) -> Diag {
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((a, b)) => (a, b),
     };
-    let e = e.renamed_rules(|r| rule_words(*r).to_string());
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<String> = positives.iter().map(|r| rule_words(*r).to_string()).collect();
