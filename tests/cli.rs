@@ -5,11 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_otadiag")).args(args).current_dir(root()).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_otadiag"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("runs")
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -25,12 +32,20 @@ fn healthy_update_exits_zero() {
 
 #[test]
 fn diagnosed_failure_exits_one_with_stable_json() {
-    let out = bin(&["analyze", "--format", "json", "rules/tests/flash_multi_ecu_one_fails/bundle.jsonl"]);
+    let out = bin(&[
+        "analyze",
+        "--format",
+        "json",
+        "rules/tests/flash_multi_ecu_one_fails/bundle.jsonl",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["format"], "otadiag-report");
     let units = v["bundles"][0]["units"].as_array().unwrap();
-    let vcu = units.iter().find(|u| u["unit"] == "VCU" && u["stage"] == "flash").unwrap();
+    let vcu = units
+        .iter()
+        .find(|u| u["unit"] == "VCU" && u["stage"] == "flash")
+        .unwrap();
     let f = &vcu["findings"][0];
     assert_eq!(f["cause"], "negative_response");
     assert_eq!(f["side"], "server");
@@ -39,8 +54,15 @@ fn diagnosed_failure_exits_one_with_stable_json() {
     assert_eq!(f["service"], "0x36");
     assert_eq!(f["location"]["block"], 3);
     assert_eq!(f["root"], true);
-    assert!(f["evidence"].as_array().unwrap().iter().any(|e| e["focus"] == true));
-    let bcm = units.iter().find(|u| u["unit"] == "BCM" && u["stage"] == "flash").unwrap();
+    assert!(f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["focus"] == true));
+    let bcm = units
+        .iter()
+        .find(|u| u["unit"] == "BCM" && u["stage"] == "flash")
+        .unwrap();
     assert_eq!(bcm["result"], "success");
 }
 
@@ -48,7 +70,9 @@ fn diagnosed_failure_exits_one_with_stable_json() {
 fn truncated_bundle_exits_two_naming_file_and_line() {
     let dir = std::env::temp_dir().join(format!("otadiag-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let full = std::fs::read_to_string(root().join("rules/tests/flash_response_timeout/bundle.jsonl")).unwrap();
+    let full =
+        std::fs::read_to_string(root().join("rules/tests/flash_response_timeout/bundle.jsonl"))
+            .unwrap();
     let cut = &full[..full.len() / 2];
     let path = dir.join("cut.jsonl");
     std::fs::write(&path, cut).unwrap();
@@ -64,13 +88,26 @@ fn truncated_bundle_exits_two_naming_file_and_line() {
 fn broken_rule_set_is_refused_with_all_its_errors() {
     let dir = std::env::temp_dir().join(format!("otadiag-rules-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("a.rules"), "const X = 5ms\ncheck A-1 request.sender \"x\" {\n  require req.src == X\n}\n").unwrap();
+    std::fs::write(
+        dir.join("a.rules"),
+        "const X = 5ms\ncheck A-1 request.sender \"x\" {\n  require req.src == X\n}\n",
+    )
+    .unwrap();
     let out = bin(&["rules", "check", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("otadiag::check::no_protocol"), "{err}");
-    let out = bin(&["analyze", "--rules", dir.to_str().unwrap(), "rules/tests/healthy_update/bundle.jsonl"]);
-    assert_eq!(out.status.code(), Some(2), "a broken rule set must not be used");
+    let out = bin(&[
+        "analyze",
+        "--rules",
+        dir.to_str().unwrap(),
+        "rules/tests/healthy_update/bundle.jsonl",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a broken rule set must not be used"
+    );
 }
 
 #[test]

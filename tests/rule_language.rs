@@ -6,7 +6,10 @@ use otadiag_model::{Bundle, Dir, Manifest, Stage, Task, UnitOutcome, UnitResult}
 use otadiag_rules::{load_sources, Diag, SourceFile};
 
 fn file(path: &str, text: &str) -> SourceFile {
-    SourceFile { path: path.into(), text: text.into() }
+    SourceFile {
+        path: path.into(),
+        text: text.into(),
+    }
 }
 
 fn errors(files: Vec<SourceFile>) -> String {
@@ -38,7 +41,10 @@ fn unknown_field_suggests_the_closest_name() {
     let out = errors(vec![
         file("causes.rules", CAUSES),
         file("p.rules", PROTO),
-        file("c.rules", "check C-1 request.length \"len\" {\n  require req.sdi == 0x10\n}\n"),
+        file(
+            "c.rules",
+            "check C-1 request.length \"len\" {\n  require req.sdi == 0x10\n}\n",
+        ),
     ]);
     insta::assert_snapshot!(out, @r#"
     otadiag::check::unknown_field
@@ -62,7 +68,10 @@ fn a_duration_compared_with_a_bare_number_needs_a_unit() {
     let out = errors(vec![
         file("causes.rules", CAUSES),
         file("p.rules", PROTO),
-        file("c.rules", "check C-1 response.time \"fast\" {\n  require xch.wait <= 50\n}\n"),
+        file(
+            "c.rules",
+            "check C-1 response.time \"fast\" {\n  require xch.wait <= 50\n}\n",
+        ),
     ]);
     insta::assert_snapshot!(out, @r#"
     otadiag::check::missing_unit
@@ -83,7 +92,10 @@ fn a_duration_compared_with_a_bare_number_needs_a_unit() {
 
 #[test]
 fn a_syntax_error_names_what_was_expected() {
-    let out = errors(vec![file("c.rules", "check C-1 request.length \"len\" {\n  require req.len >\n}\n")]);
+    let out = errors(vec![file(
+        "c.rules",
+        "check C-1 request.length \"len\" {\n  require req.len >\n}\n",
+    )]);
     insta::assert_snapshot!(out, @r#"
     otadiag::syntax::unexpected
 
@@ -118,7 +130,10 @@ fn every_problem_of_a_load_is_reported_at_once() {
     ] {
         assert!(out.contains(code), "{code} missing from:\n{out}");
     }
-    assert!(out.contains("has no field `nope`"), "an error inside a message is found too:\n{out}");
+    assert!(
+        out.contains("has no field `nope`"),
+        "an error inside a message is found too:\n{out}"
+    );
     assert!(out.contains("5 errors in 3 files"), "{out}");
 }
 
@@ -126,9 +141,15 @@ fn every_problem_of_a_load_is_reported_at_once() {
 fn a_parameter_without_a_cause_is_rejected() {
     let out = errors(vec![
         file("p.rules", PROTO),
-        file("c.rules", "check C-1 request.format \"f\" {\n  require req.sid == 1\n}\n"),
+        file(
+            "c.rules",
+            "check C-1 request.format \"f\" {\n  require req.sid == 1\n}\n",
+        ),
     ]);
-    assert!(out.contains("otadiag::check::parameter_without_cause"), "{out}");
+    assert!(
+        out.contains("otadiag::check::parameter_without_cause"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -190,26 +211,63 @@ fn toy_bundle(crc: u8) -> Bundle {
         ..Manifest::default()
     };
     let mut b = Bundle::new("toy", manifest);
-    b.results.push(UnitResult { stage: Stage::Flash, unit: "LAMP".into(), result: UnitOutcome::Failure, detail: None });
-    b.push_record(Stage::Flash, "LAMP", "gw", "toybus", Dir::Request, 0, 0x01, 0x10, &[0x01, 0x07, crc], 3);
-    b.push_record(Stage::Flash, "LAMP", "gw", "toybus", Dir::Response, 30_000_000, 0x10, 0x01, &[0x81, 0x00], 2);
+    b.results.push(UnitResult {
+        stage: Stage::Flash,
+        unit: "LAMP".into(),
+        result: UnitOutcome::Failure,
+        detail: None,
+    });
+    b.push_record(
+        Stage::Flash,
+        "LAMP",
+        "gw",
+        "toybus",
+        Dir::Request,
+        0,
+        0x01,
+        0x10,
+        &[0x01, 0x07, crc],
+        3,
+    );
+    b.push_record(
+        Stage::Flash,
+        "LAMP",
+        "gw",
+        "toybus",
+        Dir::Response,
+        30_000_000,
+        0x10,
+        0x01,
+        &[0x81, 0x00],
+        2,
+    );
     b
 }
 
 #[test]
 fn a_new_protocol_with_its_own_checks_and_cause_needs_rule_files_only() {
-    let rules = load_sources("toy", vec![file("toy.rules", TOY)]).unwrap_or_else(|d| panic!("{}", d.render()));
+    let rules = load_sources("toy", vec![file("toy.rules", TOY)])
+        .unwrap_or_else(|d| panic!("{}", d.render()));
     // Wrong checksum: the new parameter type maps to the new cause, blamed on the client.
     let report = analyze(&rules, &toy_bundle(0x00), Mode::All);
     let lamp = &report.units[1];
     assert_eq!(lamp.unit, "LAMP");
     let root = &lamp.findings[0];
-    assert_eq!((root.cause.as_str(), root.side.as_str(), root.role.as_str()), ("request_checksum_illegal", "client", "GW"));
+    assert_eq!(
+        (root.cause.as_str(), root.side.as_str(), root.role.as_str()),
+        ("request_checksum_illegal", "client", "GW")
+    );
     assert_eq!(root.message, "checksum 0x00, expected 0x06");
     // The answer came after 30 ms against the protocol's 20 ms timer: blamed on the LAMP.
     let late = &lamp.findings[1];
-    assert_eq!((late.cause.as_str(), late.role.as_str()), ("response_timeout", "LAMP"));
-    assert_eq!((late.measured.as_deref(), late.limit.as_deref()), (Some("30 ms"), Some("20 ms")));
+    assert_eq!(
+        (late.cause.as_str(), late.role.as_str()),
+        ("response_timeout", "LAMP")
+    );
+    assert_eq!(
+        (late.measured.as_deref(), late.limit.as_deref()),
+        (Some("30 ms"), Some("20 ms"))
+    );
     // Correct checksum: only the timeout remains, and it is now the root.
     let report = analyze(&rules, &toy_bundle(0x06), Mode::All);
     assert_eq!(report.units[1].findings.len(), 1);
@@ -220,11 +278,22 @@ fn a_new_protocol_with_its_own_checks_and_cause_needs_rule_files_only() {
 #[test]
 fn units_toml_overrides_a_timer_per_ecu() {
     let units = "[ecu.0x10]\nname = \"LAMP\"\nanswer_within = \"40ms\"\n";
-    let rules = load_sources("toy", vec![file("toy.rules", TOY), file("units.toml", units)]).unwrap();
+    let rules = load_sources(
+        "toy",
+        vec![file("toy.rules", TOY), file("units.toml", units)],
+    )
+    .unwrap();
     let report = analyze(&rules, &toy_bundle(0x06), Mode::All);
-    assert!(report.units[1].findings.is_empty(), "{:#?}", report.units[1].findings);
+    assert!(
+        report.units[1].findings.is_empty(),
+        "{:#?}",
+        report.units[1].findings
+    );
     // A value of the wrong type is a load error naming the file and line.
     let bad = "[ecu.0x10]\nanswer_within = 40\n";
     let out = errors(vec![file("toy.rules", TOY), file("units.toml", bad)]);
-    assert!(out.contains("units.toml:1") && out.contains("answer_within"), "{out}");
+    assert!(
+        out.contains("units.toml:1") && out.contains("answer_within"),
+        "{out}"
+    );
 }

@@ -36,8 +36,23 @@ struct Stream {
 
 impl Stream {
     fn msg(&mut self, dir: Dir, hdr: &[u8], len: u32) {
-        let (src, dst) = if dir == Dir::Request { (TESTER, ECU) } else { (ECU, TESTER) };
-        self.bundle.push_record(Stage::Flash, "BCM", "gw", "doip", dir, self.ts, src, dst, hdr, len);
+        let (src, dst) = if dir == Dir::Request {
+            (TESTER, ECU)
+        } else {
+            (ECU, TESTER)
+        };
+        self.bundle.push_record(
+            Stage::Flash,
+            "BCM",
+            "gw",
+            "doip",
+            dir,
+            self.ts,
+            src,
+            dst,
+            hdr,
+            len,
+        );
     }
 
     /// A request and its responses (pending ones first); returns after the last response.
@@ -57,7 +72,11 @@ fn stream() -> Bundle {
         vin: "LSVBENCH000000001".into(),
         campaign: "C-BENCH".into(),
         task: "bench_flash".into(),
-        recorders: vec![Recorder { id: "gw".into(), role: "GW".into(), software: "bench".into() }],
+        recorders: vec![Recorder {
+            id: "gw".into(),
+            role: "GW".into(),
+            software: "bench".into(),
+        }],
         tasks: vec![Task {
             ecu: "BCM".into(),
             address: Some(ECU),
@@ -68,20 +87,51 @@ fn stream() -> Bundle {
         }],
         ..Manifest::default()
     };
-    let mut s = Stream { bundle: Bundle::new("bench:flash", manifest), ts: 1_000 * MS };
-    s.bundle.results.push(UnitResult { stage: Stage::Flash, unit: "BCM".into(), result: UnitOutcome::Failure, detail: None });
+    let mut s = Stream {
+        bundle: Bundle::new("bench:flash", manifest),
+        ts: 1_000 * MS,
+    };
+    s.bundle.results.push(UnitResult {
+        stage: Stage::Flash,
+        unit: "BCM".into(),
+        result: UnitOutcome::Failure,
+        detail: None,
+    });
     s.bundle.records.reserve(2 * BLOCKS + 19);
     s.bundle.headers.reserve(18 * BLOCKS + 128);
 
     // Prologue: extended session, programming session (with one pending), seed/key, erase,
     // RequestDownload granting maxNumberOfBlockLength 0x0FFA = 4090.
-    s.exchange(&[0x10, 0x03], 2, &[(&[0x50, 0x03, 0x00, 0x32, 0x01, 0xF4], 6)]);
-    s.exchange(&[0x10, 0x02], 2, &[(&[0x7F, 0x10, 0x78], 3), (&[0x50, 0x02, 0x00, 0x32, 0x01, 0xF4], 6)]);
-    s.exchange(&[0x27, 0x11], 2, &[(&[0x67, 0x11, 0x7E, 0x97, 0x4D, 0x1E], 6)]);
-    s.exchange(&[0x27, 0x12, 0x44, 0x17, 0xCD, 0x24], 6, &[(&[0x67, 0x12], 2)]);
-    let erase = [0x31, 0x01, 0xFF, 0x00, 0x44, 0x08, 0x00, 0x00, 0x00, 0x00, 0x12, 0xB2, 0xB8];
+    s.exchange(
+        &[0x10, 0x03],
+        2,
+        &[(&[0x50, 0x03, 0x00, 0x32, 0x01, 0xF4], 6)],
+    );
+    s.exchange(
+        &[0x10, 0x02],
+        2,
+        &[
+            (&[0x7F, 0x10, 0x78], 3),
+            (&[0x50, 0x02, 0x00, 0x32, 0x01, 0xF4], 6),
+        ],
+    );
+    s.exchange(
+        &[0x27, 0x11],
+        2,
+        &[(&[0x67, 0x11, 0x7E, 0x97, 0x4D, 0x1E], 6)],
+    );
+    s.exchange(
+        &[0x27, 0x12, 0x44, 0x17, 0xCD, 0x24],
+        6,
+        &[(&[0x67, 0x12], 2)],
+    );
+    let erase = [
+        0x31, 0x01, 0xFF, 0x00, 0x44, 0x08, 0x00, 0x00, 0x00, 0x00, 0x12, 0xB2, 0xB8,
+    ];
     s.exchange(&erase, 13, &[(&[0x71, 0x01, 0xFF, 0x00, 0x00], 5)]);
-    let download = [0x34, 0x00, 0x44, 0x08, 0x00, 0x00, 0x00, 0x00, 0x12, 0xB2, 0xB8];
+    let download = [
+        0x34, 0x00, 0x44, 0x08, 0x00, 0x00, 0x00, 0x00, 0x12, 0xB2, 0xB8,
+    ];
     s.exchange(&download, 11, &[(&[0x74, 0x20, 0x0F, 0xFA], 4)]);
 
     // TransferData: 4090-byte requests keeping 16 header bytes, counter 01, 02, … FF, 00, …
@@ -95,7 +145,11 @@ fn stream() -> Bundle {
 
     // Epilogue: exit, dependency check, hard reset.
     s.exchange(&[0x37], 1, &[(&[0x77], 1)]);
-    s.exchange(&[0x31, 0x01, 0xFF, 0x01], 4, &[(&[0x71, 0x01, 0xFF, 0x01, 0x00], 5)]);
+    s.exchange(
+        &[0x31, 0x01, 0xFF, 0x01],
+        4,
+        &[(&[0x71, 0x01, 0xFF, 0x01, 0x00], 5)],
+    );
     s.exchange(&[0x11, 0x01], 2, &[(&[0x51, 0x01], 2)]);
 
     let stop = s.ts + 100 * MS;
@@ -111,11 +165,18 @@ fn bench(c: &mut Criterion) {
     // Once, untimed: the healthy stream must not produce a finding in either mode.
     for mode in [Mode::All, Mode::First] {
         let report = otadiag_engine::analyze(&rules, &bundle, mode);
-        let unit = report.units.iter().find(|u| u.unit == "BCM" && u.stage == Stage::Flash).expect("BCM unit");
+        let unit = report
+            .units
+            .iter()
+            .find(|u| u.unit == "BCM" && u.stage == Stage::Flash)
+            .expect("BCM unit");
         assert!(unit.analysed, "BCM was not analysed: {report:#?}");
         assert_eq!(unit.records as u64, records);
         if !unit.findings.is_empty() {
-            eprintln!("{mode:?}: {} finding(s) on a healthy flash:", unit.findings.len());
+            eprintln!(
+                "{mode:?}: {} finding(s) on a healthy flash:",
+                unit.findings.len()
+            );
             for f in &unit.findings {
                 eprintln!("{f:#?}");
             }
@@ -133,8 +194,12 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.warm_up_time(Duration::from_secs(2));
     g.measurement_time(Duration::from_secs(10));
-    g.bench_function("uds_flash_1M/all", |b| b.iter(|| otadiag_engine::analyze(&rules, black_box(&bundle), Mode::All)));
-    g.bench_function("uds_flash_1M/first", |b| b.iter(|| otadiag_engine::analyze(&rules, black_box(&bundle), Mode::First)));
+    g.bench_function("uds_flash_1M/all", |b| {
+        b.iter(|| otadiag_engine::analyze(&rules, black_box(&bundle), Mode::All))
+    });
+    g.bench_function("uds_flash_1M/first", |b| {
+        b.iter(|| otadiag_engine::analyze(&rules, black_box(&bundle), Mode::First))
+    });
     g.finish();
 }
 

@@ -35,7 +35,10 @@ pub struct Env<'a, 'v> {
 impl<'a, 'v> Env<'a, 'v> {
     /// An environment that reads only one message (classifiers).
     pub fn for_msg(self, msg: &'a Record) -> Env<'a, 'v> {
-        Env { msg: Some(msg), ..self }
+        Env {
+            msg: Some(msg),
+            ..self
+        }
     }
 
     fn record(&self, c: Ctx) -> Option<&'a Record> {
@@ -55,9 +58,12 @@ impl<'a, 'v> Env<'a, 'v> {
                 None => Value::Unknown,
             },
             Expr::Byte(c, i) => match (self.record(*c), self.eval(i)) {
-                (Some(r), Value::Int(i)) if i >= 0 => {
-                    self.bundle.header(r).get(i as usize).map(|b| Value::Int(*b as i64)).unwrap_or(Value::Unknown)
-                }
+                (Some(r), Value::Int(i)) if i >= 0 => self
+                    .bundle
+                    .header(r)
+                    .get(i as usize)
+                    .map(|b| Value::Int(*b as i64))
+                    .unwrap_or(Value::Unknown),
                 _ => Value::Unknown,
             },
             Expr::Meta(c, m) => match self.record(*c) {
@@ -72,8 +78,15 @@ impl<'a, 'v> Env<'a, 'v> {
                 Some(ConfigValue::Scalar(c)) => Value::of(c),
                 _ => Value::Unknown,
             },
-            Expr::UnitAddress => self.address.map(|a| Value::Int(a as i64)).unwrap_or(Value::Unknown),
-            Expr::Var(i) => self.vars.get(*i as usize).copied().unwrap_or(Value::Unknown),
+            Expr::UnitAddress => self
+                .address
+                .map(|a| Value::Int(a as i64))
+                .unwrap_or(Value::Unknown),
+            Expr::Var(i) => self
+                .vars
+                .get(*i as usize)
+                .copied()
+                .unwrap_or(Value::Unknown),
             Expr::Not(a) => match self.eval(a) {
                 Value::Bool(b) => Value::Bool(!b),
                 _ => Value::Unknown,
@@ -120,7 +133,11 @@ impl<'a, 'v> Env<'a, 'v> {
                 let (x, y) = (self.eval(a), self.eval(b));
                 match (x.num(), y.num()) {
                     (Some(p), Some(q)) => {
-                        let pick_x = if matches!(e, Expr::Min(..)) { p <= q } else { p >= q };
+                        let pick_x = if matches!(e, Expr::Min(..)) {
+                            p <= q
+                        } else {
+                            p >= q
+                        };
                         if pick_x {
                             x
                         } else {
@@ -141,14 +158,19 @@ impl<'a, 'v> Env<'a, 'v> {
         let width = if f.width > 0 {
             f.width as usize
         } else {
-            match f.len_field.map(|l| self.field(r, &self.proto.fields[l as usize])) {
+            match f
+                .len_field
+                .map(|l| self.field(r, &self.proto.fields[l as usize]))
+            {
                 Some(Value::Int(w)) if (1..=8).contains(&w) => w as usize,
                 _ => return Value::Unknown,
             }
         };
         let h = self.bundle.header(r);
         let start = f.offset as usize;
-        let Some(bytes) = h.get(start..start + width) else { return Value::Unknown };
+        let Some(bytes) = h.get(start..start + width) else {
+            return Value::Unknown;
+        };
         let mut v: u64 = 0;
         for b in bytes {
             v = (v << 8) | *b as u64;
@@ -170,7 +192,11 @@ impl<'a, 'v> Env<'a, 'v> {
             Meta::Negative => classify(&self.proto.is_negative),
             Meta::Pending => classify(&self.proto.is_pending),
             Meta::Functional => match &self.proto.is_functional {
-                Some(e) => Env { req: Some(r), ..*self }.eval(e),
+                Some(e) => Env {
+                    req: Some(r),
+                    ..*self
+                }
+                .eval(e),
                 None => Value::Bool(false),
             },
         }

@@ -78,7 +78,10 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
         let r = &view.bundle.records[ri as usize];
         let pos = pos as u32;
         if r.dir == Dir::Request {
-            let env = Env { req: Some(r), ..base };
+            let env = Env {
+                req: Some(r),
+                ..base
+            };
             let key = key_of(&env, &req_keys);
             let mut same_key = 0;
             for &o in &open {
@@ -89,12 +92,17 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
                 }
             }
             if same_key >= MAX_OPEN_PER_KEY {
-                let oldest = open.iter().position(|&o| xs[o as usize].key == key).expect("counted");
+                let oldest = open
+                    .iter()
+                    .position(|&o| xs[o as usize].key == key)
+                    .expect("counted");
                 open.remove(oldest);
             }
             let functional = proto.is_functional.as_ref().is_some_and(|e| env.holds(e));
             let limit = proto.timer_first.as_ref().and_then(|e| env.eval(e).num());
-            let service = proto.service.and_then(|f| env.field(r, &proto.fields[f as usize]).num());
+            let service = proto
+                .service
+                .and_then(|f| env.field(r, &proto.fields[f as usize]).num());
             open.push(xs.len() as u32);
             xs.push(Xch {
                 index: xs.len() as u32,
@@ -120,7 +128,10 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             });
             continue;
         }
-        let env = Env { rsp: Some(r), ..base };
+        let env = Env {
+            rsp: Some(r),
+            ..base
+        };
         let key = key_of(&env, &rsp_keys);
         let mut chosen: Option<usize> = None;
         for (oi, &o) in open.iter().enumerate().rev() {
@@ -128,16 +139,29 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             if x.key != key {
                 continue;
             }
-            let req = &view.bundle.records[view.recs[x.req.expect("open has request") as usize] as usize];
-            let ok = proto.matches.as_ref().is_none_or(|m| Env { req: Some(req), ..env }.holds(m));
+            let req =
+                &view.bundle.records[view.recs[x.req.expect("open has request") as usize] as usize];
+            let ok = proto.matches.as_ref().is_none_or(|m| {
+                Env {
+                    req: Some(req),
+                    ..env
+                }
+                .holds(m)
+            });
             if ok {
                 chosen = Some(oi);
                 break;
             }
             chosen.get_or_insert(oi);
         }
-        let pending = proto.is_pending.as_ref().is_some_and(|e| base.for_msg(r).holds(e));
-        let negative = proto.is_negative.as_ref().is_some_and(|e| base.for_msg(r).holds(e));
+        let pending = proto
+            .is_pending
+            .as_ref()
+            .is_some_and(|e| base.for_msg(r).holds(e));
+        let negative = proto
+            .is_negative
+            .as_ref()
+            .is_some_and(|e| base.for_msg(r).holds(e));
         let Some(oi) = chosen else {
             xs.push(orphan(xs.len() as u32, pos, negative));
             continue;
@@ -160,13 +184,27 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
         if pending {
             x.pendings += 1;
             x.last_event = r.ts;
-            let renv = Env { req: Some(req), ..base };
-            if let Some(l) = proto.timer_pending.as_ref().and_then(|e| renv.eval(e).num()) {
+            let renv = Env {
+                req: Some(req),
+                ..base
+            };
+            if let Some(l) = proto
+                .timer_pending
+                .as_ref()
+                .and_then(|e| renv.eval(e).num())
+            {
                 x.cur_limit = Some(l);
             }
             continue;
         }
-        let matched = proto.matches.as_ref().map(|m| Env { req: Some(req), rsp: Some(r), ..base }.holds(m));
+        let matched = proto.matches.as_ref().map(|m| {
+            Env {
+                req: Some(req),
+                rsp: Some(r),
+                ..base
+            }
+            .holds(m)
+        });
         if x.functional {
             if x.primary.is_none() || Some(r.src) == view.address {
                 x.primary = Some(pos);
@@ -180,7 +218,10 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             open.remove(oi);
         }
     }
-    for x in xs.iter_mut().filter(|x| x.req.is_some() && x.primary.is_none()) {
+    for x in xs
+        .iter_mut()
+        .filter(|x| x.req.is_some() && x.primary.is_none())
+    {
         let end = x.next_request.unwrap_or(view.stop);
         let silence = end - x.last_event;
         x.wait = Some(silence);
@@ -223,7 +264,9 @@ fn mark_recovered(xs: &mut [Xch]) {
         if !(xs[i].negative && xs[i].req.is_some()) {
             continue;
         }
-        let next = xs[i + 1..].iter().find(|y| y.req.is_some() && y.key == xs[i].key && y.service == xs[i].service);
+        let next = xs[i + 1..]
+            .iter()
+            .find(|y| y.req.is_some() && y.key == xs[i].key && y.service == xs[i].service);
         if let Some(y) = next {
             if y.primary.is_some() && !y.negative {
                 xs[i].recovered = true;

@@ -47,7 +47,16 @@ impl<'a> FindingSpec<'a> {
 
     /// A failed `require` inside a flow step or its `finish`.
     pub fn flow_require(f: &'a Flow, a: &'a Action, x: Option<&'a Xch>) -> Self {
-        let Action::Require { param, message, locate, measure, limit, span, .. } = a else {
+        let Action::Require {
+            param,
+            message,
+            locate,
+            measure,
+            limit,
+            span,
+            ..
+        } = a
+        else {
             unreachable!("only requirements fail")
         };
         FindingSpec {
@@ -68,10 +77,19 @@ impl<'a> FindingSpec<'a> {
     pub fn flow_order(f: &'a Flow, x: &'a Xch, after: Option<&str>, wanted: &[&str]) -> Self {
         let msg = format!(
             "request {{service}} is out of order {}; expected {}",
-            after.map(|a| format!("after {a}")).unwrap_or_else(|| "at the start".into()),
-            if wanted.is_empty() { "nothing more".into() } else { wanted.join(" or ") }
+            after
+                .map(|a| format!("after {a}"))
+                .unwrap_or_else(|| "at the start".into()),
+            if wanted.is_empty() {
+                "nothing more".into()
+            } else {
+                wanted.join(" or ")
+            }
         );
-        FindingSpec { message: Err(msg), ..Self::bare(f, f.param, Some(x)) }
+        FindingSpec {
+            message: Err(msg),
+            ..Self::bare(f, f.param, Some(x))
+        }
     }
 
     /// The flow ended with a mandatory step never reached.
@@ -80,7 +98,10 @@ impl<'a> FindingSpec<'a> {
             Some(a) => format!("{next} was never sent after {a}"),
             None => format!("{next} was never sent: the sequence never started"),
         };
-        FindingSpec { message: Err(msg), ..Self::bare(f, f.sent_param, None) }
+        FindingSpec {
+            message: Err(msg),
+            ..Self::bare(f, f.sent_param, None)
+        }
     }
 
     fn bare(f: &'a Flow, param: u16, x: Option<&'a Xch>) -> Self {
@@ -109,7 +130,10 @@ pub struct Findings<'v> {
 impl<'v> Findings<'v> {
     /// An empty list for a unit.
     pub fn new(view: &'v UnitView<'v>) -> Self {
-        Findings { view, list: Vec::new() }
+        Findings {
+            view,
+            list: Vec::new(),
+        }
     }
 
     /// Number of findings so far.
@@ -155,20 +179,30 @@ impl<'v> Findings<'v> {
         let msg_ref = |pos: Option<u32>| {
             pos.map(|p| {
                 let r = &view.bundle.records[view.recs[p as usize] as usize];
-                MsgRef { index: p as usize, ts: r.ts, line: r.line }
+                MsgRef {
+                    index: p as usize,
+                    ts: r.ts,
+                    line: r.line,
+                }
             })
         };
         let root = self.list.is_empty();
         self.list.push(Finding {
             root,
             consequence_of: if root { None } else { Some(0) },
-            cause: cause.map(|c| c.name.clone()).unwrap_or_else(|| param.name.replace('.', "_")),
+            cause: cause
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| param.name.replace('.', "_")),
             parameter: param.name.clone(),
             side: blame.map(|b| b.as_str().to_string()).unwrap_or_default(),
             role,
             rule: spec.rule.to_string(),
             rule_title: spec.title.to_string(),
-            rule_source: SourceRef { file: file.clone(), line, column },
+            rule_source: SourceRef {
+                file: file.clone(),
+                line,
+                column,
+            },
             message,
             help: spec.help.map(|h| render(h, env)).filter(|h| !h.is_empty()),
             service: service.map(hex),
@@ -177,8 +211,16 @@ impl<'v> Findings<'v> {
             exchange: spec.x.map(|x| x.index as usize),
             request: msg_ref(spec.x.and_then(|x| x.req)),
             response: msg_ref(spec.x.and_then(|x| x.primary)),
-            measured: spec.measure.map(|e| env.eval(e)).filter(|v| *v != Value::Unknown).map(|v| v.display(false)),
-            limit: spec.limit.map(|e| env.eval(e)).filter(|v| *v != Value::Unknown).map(|v| v.display(false)),
+            measured: spec
+                .measure
+                .map(|e| env.eval(e))
+                .filter(|v| *v != Value::Unknown)
+                .map(|v| v.display(false)),
+            limit: spec
+                .limit
+                .map(|e| env.eval(e))
+                .filter(|v| *v != Value::Unknown)
+                .map(|v| v.display(false)),
             location: self.location(env, spec.locate, spec.x),
             evidence: self.evidence(spec.x),
         });
@@ -220,13 +262,22 @@ impl<'v> Findings<'v> {
             None => (n - 1, n - 1),
         };
         let lo = from.saturating_sub(EVIDENCE_CONTEXT);
-        let hi = (to + EVIDENCE_CONTEXT).min(n - 1).min(lo + 4 * EVIDENCE_CONTEXT);
+        let hi = (to + EVIDENCE_CONTEXT)
+            .min(n - 1)
+            .min(lo + 4 * EVIDENCE_CONTEXT);
         (lo..=hi)
             .map(|p| {
                 let r = &view.bundle.records[view.recs[p] as usize];
                 let ip = view.bundle.transports[r.transport as usize].starts_with("someip");
-                let addr = |a: u32| if ip { std::net::Ipv4Addr::from(a).to_string() } else { hex(a as i64) };
-                let focus = x.is_some_and(|x| x.req == Some(p as u32) || x.primary == Some(p as u32));
+                let addr = |a: u32| {
+                    if ip {
+                        std::net::Ipv4Addr::from(a).to_string()
+                    } else {
+                        hex(a as i64)
+                    }
+                };
+                let focus =
+                    x.is_some_and(|x| x.req == Some(p as u32) || x.primary == Some(p as u32));
                 Evidence {
                     index: p,
                     ts: r.ts,

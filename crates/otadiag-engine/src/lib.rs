@@ -20,7 +20,11 @@ use otadiag_rules::RuleSet;
 
 /// Identity of a rule set for reports.
 pub fn ruleset_info(rules: &RuleSet) -> RulesetInfo {
-    RulesetInfo { source: rules.source.clone(), revision: rules.revision.clone(), files: rules.files.len() }
+    RulesetInfo {
+        source: rules.source.clone(),
+        revision: rules.revision.clone(),
+        files: rules.files.len(),
+    }
 }
 
 /// Wraps bundle reports into a full report.
@@ -45,7 +49,12 @@ pub fn analyze(rules: &RuleSet, bundle: &Bundle, mode: Mode) -> BundleReport {
 
 /// Like [`analyze`]; with `every_unit`, successful units are checked too (a rule that fires on a
 /// healthy unit is a false positive — the rule tests use this to prove the shipped rules quiet).
-pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bool) -> BundleReport {
+pub fn analyze_with(
+    rules: &RuleSet,
+    bundle: &Bundle,
+    mode: Mode,
+    every_unit: bool,
+) -> BundleReport {
     let infos = unit::units(bundle);
     let mut notes = Vec::new();
     let mut units: Vec<(UnitReport, Option<usize>)> = Vec::new();
@@ -69,7 +78,11 @@ pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bo
             Some(r) => (r, "reported"),
             None => (infer(&xs), "inferred"),
         };
-        let address = view.as_ref().and_then(|v| v.address).or(task.and_then(|t| t.address)).filter(|_| info.stage == Stage::Flash);
+        let address = view
+            .as_ref()
+            .and_then(|v| v.address)
+            .or(task.and_then(|t| t.address))
+            .filter(|_| info.stage == Stage::Flash);
         units.push((
             UnitReport {
                 unit: info.name.clone(),
@@ -78,7 +91,12 @@ pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bo
                 package: task.map(|t| t.package.clone()),
                 version: task.map(|t| t.version.clone()).filter(|v| !v.is_empty()),
                 result,
-                result_source: if info.recs.is_empty() && info.reported.is_none() { "not run" } else { source }.into(),
+                result_source: if info.recs.is_empty() && info.reported.is_none() {
+                    "not run"
+                } else {
+                    source
+                }
+                .into(),
                 analysed: false,
                 records: info.recs.len(),
                 exchanges: xs.len(),
@@ -89,15 +107,21 @@ pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bo
         ));
         views.push((view, xs));
     }
-    let failed = |s: Stage| units.iter().any(|(u, _)| u.stage == s && u.result == UnitOutcome::Failure);
+    let failed = |s: Stage| {
+        units
+            .iter()
+            .any(|(u, _)| u.stage == s && u.result == UnitOutcome::Failure)
+    };
     let failed_stage = Stage::ALL.into_iter().find(|&s| failed(s));
     for (u, vi) in units.iter_mut() {
         let examined = Some(u.stage) == failed_stage && u.result == UnitOutcome::Failure;
-        if !examined && !(every_unit && u.records > 0) {
+        if !(examined || (every_unit && u.records > 0)) {
             continue;
         }
         let Some(vi) = *vi else { continue };
-        let (Some(view), xs) = &views[vi] else { continue };
+        let (Some(view), xs) = &views[vi] else {
+            continue;
+        };
         let mut findings = finding::Findings::new(view);
         u.not_applicable = run::run(view, xs, mode, &mut findings);
         u.findings = findings.list;
@@ -118,7 +142,12 @@ pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bo
         vin: bundle.manifest.vin.clone(),
         campaign: bundle.manifest.campaign.clone(),
         task: bundle.manifest.task.clone(),
-        verdict: if failed_stage.is_some() { "failure" } else { "success" }.into(),
+        verdict: if failed_stage.is_some() {
+            "failure"
+        } else {
+            "success"
+        }
+        .into(),
         failed_stage,
         units: units.into_iter().map(|(u, _)| u).collect(),
         notes,
@@ -128,8 +157,14 @@ pub fn analyze_with(rules: &RuleSet, bundle: &Bundle, mode: Mode, every_unit: bo
 /// A unit without a result line fails when a final negative response was not recovered by a
 /// retry, or when its last request was never answered.
 fn infer(xs: &[exchange::Xch]) -> UnitOutcome {
-    let negative = xs.iter().any(|x| x.negative && x.primary.is_some() && x.req.is_some() && !x.recovered);
-    let last_unanswered = xs.iter().rev().find(|x| x.req.is_some()).is_some_and(|x| x.primary.is_none());
+    let negative = xs
+        .iter()
+        .any(|x| x.negative && x.primary.is_some() && x.req.is_some() && !x.recovered);
+    let last_unanswered = xs
+        .iter()
+        .rev()
+        .find(|x| x.req.is_some())
+        .is_some_and(|x| x.primary.is_none());
     if negative || last_unanswered {
         UnitOutcome::Failure
     } else {

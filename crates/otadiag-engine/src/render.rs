@@ -10,15 +10,29 @@ use std::fmt::Write;
 pub fn bundle_text(b: &BundleReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "bundle {}", b.source);
-    let _ = writeln!(s, "vehicle {}  campaign {}  task {}", or_dash(&b.vin), or_dash(&b.campaign), or_dash(&b.task));
+    let _ = writeln!(
+        s,
+        "vehicle {}  campaign {}  task {}",
+        or_dash(&b.vin),
+        or_dash(&b.campaign),
+        or_dash(&b.task)
+    );
     match b.failed_stage {
         None => {
             let _ = writeln!(s, "verdict: SUCCESS ({} units)", b.units.len());
         }
         Some(stage) => {
             let total = b.units.iter().filter(|u| u.stage == stage).count();
-            let failed = b.units.iter().filter(|u| u.stage == stage && u.result == UnitOutcome::Failure).count();
-            let _ = writeln!(s, "verdict: FAILURE in the {} stage ({failed} of {total} units failed)", stage.as_str());
+            let failed = b
+                .units
+                .iter()
+                .filter(|u| u.stage == stage && u.result == UnitOutcome::Failure)
+                .count();
+            let _ = writeln!(
+                s,
+                "verdict: FAILURE in the {} stage ({failed} of {total} units failed)",
+                stage.as_str()
+            );
         }
     }
     for u in &b.units {
@@ -51,8 +65,17 @@ fn unit(s: &mut String, u: &UnitReport) {
     if let (Some(p), Some(v)) = (&u.package, &u.version) {
         let _ = write!(what, " package {p} {v}");
     }
-    let _ = writeln!(s, "{mark} {what} [{}; {} records, {} exchanges]", u.result_source, u.records, u.exchanges);
-    let first_ts = u.findings.iter().flat_map(|f| f.evidence.iter().map(|e| e.ts)).min().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "{mark} {what} [{}; {} records, {} exchanges]",
+        u.result_source, u.records, u.exchanges
+    );
+    let first_ts = u
+        .findings
+        .iter()
+        .flat_map(|f| f.evidence.iter().map(|e| e.ts))
+        .min()
+        .unwrap_or(0);
     for f in &u.findings {
         finding(s, f, first_ts);
     }
@@ -60,15 +83,29 @@ fn unit(s: &mut String, u: &UnitReport) {
 
 fn finding(s: &mut String, f: &Finding, t0: i64) {
     let tag = if f.root { "root cause" } else { "consequence" };
-    let _ = writeln!(s, "  {tag}: {} ({}) - blame {} ({})", f.cause, f.parameter, f.side, f.role);
-    let _ = writeln!(s, "    rule {} \"{}\" at {}:{}", f.rule, f.rule_title, f.rule_source.file, f.rule_source.line);
+    let _ = writeln!(
+        s,
+        "  {tag}: {} ({}) - blame {} ({})",
+        f.cause, f.parameter, f.side, f.role
+    );
+    let _ = writeln!(
+        s,
+        "    rule {} \"{}\" at {}:{}",
+        f.rule, f.rule_title, f.rule_source.file, f.rule_source.line
+    );
     let _ = writeln!(s, "    {}", f.message);
     let mut facts = Vec::new();
     if let (Some(m), Some(l)) = (&f.measured, &f.limit) {
         facts.push(format!("measured {m}, limit {l}"));
     }
     if let Some(n) = &f.nrc {
-        facts.push(format!("NRC {n}{}", f.nrc_name.as_ref().map(|x| format!(" {x}")).unwrap_or_default()));
+        facts.push(format!(
+            "NRC {n}{}",
+            f.nrc_name
+                .as_ref()
+                .map(|x| format!(" {x}"))
+                .unwrap_or_default()
+        ));
     }
     if let Some(p) = f.location.packet {
         facts.push(format!("packet {p}"));

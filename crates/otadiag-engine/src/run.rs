@@ -30,7 +30,11 @@ pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Find
     let proto = view.proto;
     let base = view.env();
     let mut na = 0;
-    let pidx = rules.protocols.iter().position(|p| std::ptr::eq(p, proto)).unwrap_or(0);
+    let pidx = rules
+        .protocols
+        .iter()
+        .position(|p| std::ptr::eq(p, proto))
+        .unwrap_or(0);
     let mut flows: Vec<FlowState> = rules
         .flows
         .iter()
@@ -38,15 +42,28 @@ pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Find
         .map(|f| {
             let mut vars = Vec::with_capacity(f.vars.len());
             for (_, init) in &f.vars {
-                let v = Env { vars: &vars, ..base }.eval(init);
+                let v = Env {
+                    vars: &vars,
+                    ..base
+                }
+                .eval(init);
                 vars.push(v);
             }
-            FlowState { flow: f, pos: None, vars }
+            FlowState {
+                flow: f,
+                pos: None,
+                vars,
+            }
         })
         .collect();
     let rec = |p: Option<u32>| p.map(|p| &view.bundle.records[view.recs[p as usize] as usize]);
     for x in xs {
-        let env = Env { req: rec(x.req), rsp: rec(x.primary), xch: Some(x), ..base };
+        let env = Env {
+            req: rec(x.req),
+            rsp: rec(x.primary),
+            xch: Some(x),
+            ..base
+        };
         for slot in &proto.plan.slots {
             if rules.params[slot.param as usize].side == Side::Request && x.req.is_none() {
                 continue;
@@ -73,7 +90,12 @@ pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Find
                 }
             }
             for &fi in slot.flows.iter() {
-                let Some(st) = flows.iter_mut().find(|s| std::ptr::eq(s.flow, &rules.flows[fi as usize])) else { continue };
+                let Some(st) = flows
+                    .iter_mut()
+                    .find(|s| std::ptr::eq(s.flow, &rules.flows[fi as usize]))
+                else {
+                    continue;
+                };
                 step(st, &env, x, out);
                 if mode == Mode::First && !out.is_empty() {
                     return na;
@@ -95,7 +117,10 @@ fn step<'a>(st: &mut FlowState<'a>, env: &Env<'a, '_>, x: &'a Xch, out: &mut Fin
         return;
     }
     let f = st.flow;
-    let env = Env { vars: &st.vars, ..*env };
+    let env = Env {
+        vars: &st.vars,
+        ..*env
+    };
     if f.skips.iter().any(|s| env.holds(s)) {
         return;
     }
@@ -107,10 +132,20 @@ fn step<'a>(st: &mut FlowState<'a>, env: &Env<'a, '_>, x: &'a Xch, out: &mut Fin
         found = Some(p);
     }
     if found.is_none() {
-        found = scan(st.pos.map_or(0, |p| p + 1), steps.len(), &accepts, steps, &mut expected);
+        found = scan(
+            st.pos.map_or(0, |p| p + 1),
+            steps.len(),
+            &accepts,
+            steps,
+            &mut expected,
+        );
     }
     if found.is_none() {
-        if let Some((g0, g1)) = st.pos.and_then(|p| steps[p].group.filter(|&(_, g1)| (p + 1..=g1).all(|j| steps[j].optional))) {
+        if let Some((g0, g1)) = st.pos.and_then(|p| {
+            steps[p]
+                .group
+                .filter(|&(_, g1)| (p + 1..=g1).all(|j| steps[j].optional))
+        }) {
             found = scan(g0, g1 + 1, &accepts, steps, &mut expected);
         }
     }
@@ -131,7 +166,14 @@ fn step<'a>(st: &mut FlowState<'a>, env: &Env<'a, '_>, x: &'a Xch, out: &mut Fin
     st.vars = apply(&steps[target].actions, &env, Some(x), f, out);
 }
 
-fn scan(from: usize, to: usize, accepts: &dyn Fn(usize) -> bool, steps: &[otadiag_rules::ir::Step], expected: &mut Vec<usize>) -> Option<usize> {
+#[allow(clippy::needless_range_loop)] // `k` is the step index the caller needs, not just a cursor
+fn scan(
+    from: usize,
+    to: usize,
+    accepts: &dyn Fn(usize) -> bool,
+    steps: &[otadiag_rules::ir::Step],
+    expected: &mut Vec<usize>,
+) -> Option<usize> {
     for k in from..to {
         if accepts(k) {
             return Some(k);
@@ -145,16 +187,29 @@ fn scan(from: usize, to: usize, accepts: &dyn Fn(usize) -> bool, steps: &[otadia
 }
 
 /// Runs actions in order; requirements see the variables as set by earlier actions.
-fn apply<'a>(actions: &'a [Action], env: &Env<'a, '_>, x: Option<&'a Xch>, f: &'a Flow, out: &mut Findings<'_>) -> Vec<Value<'a>> {
+fn apply<'a>(
+    actions: &'a [Action],
+    env: &Env<'a, '_>,
+    x: Option<&'a Xch>,
+    f: &'a Flow,
+    out: &mut Findings<'_>,
+) -> Vec<Value<'a>> {
     let mut vars: Vec<Value<'a>> = env.vars.to_vec();
     for a in actions {
         match a {
             Action::Set(i, e) => {
-                let v = Env { vars: &vars, ..*env }.eval(e);
+                let v = Env {
+                    vars: &vars,
+                    ..*env
+                }
+                .eval(e);
                 vars[*i as usize] = v;
             }
             Action::Require { cond, .. } => {
-                let e = Env { vars: &vars, ..*env };
+                let e = Env {
+                    vars: &vars,
+                    ..*env
+                };
                 if e.eval(cond) == Value::Bool(false) {
                     out.push(&e, FindingSpec::flow_require(f, a, x));
                 }
@@ -167,7 +222,10 @@ fn apply<'a>(actions: &'a [Action], env: &Env<'a, '_>, x: Option<&'a Xch>, f: &'
 fn finish<'a>(st: &mut FlowState<'a>, base: &Env<'a, '_>, out: &mut Findings<'_>) {
     let f = st.flow;
     let before = out.len();
-    let env = Env { vars: &st.vars, ..*base };
+    let env = Env {
+        vars: &st.vars,
+        ..*base
+    };
     apply(&f.finish, &env, None, f, out);
     if out.len() > before {
         return;
@@ -175,6 +233,9 @@ fn finish<'a>(st: &mut FlowState<'a>, base: &Env<'a, '_>, out: &mut Findings<'_>
     let from = st.pos.map_or(0, |p| p + 1);
     if let Some(k) = (from..f.steps.len()).find(|&k| !f.steps[k].optional) {
         let after = st.pos.map(|p| f.steps[p].title.as_str());
-        out.push(&env, FindingSpec::flow_incomplete(f, after, &f.steps[k].title));
+        out.push(
+            &env,
+            FindingSpec::flow_incomplete(f, after, &f.steps[k].title),
+        );
     }
 }

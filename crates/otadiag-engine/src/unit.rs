@@ -63,7 +63,12 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
     let mut out: Vec<UnitInfo> = Vec::new();
     let add = |out: &mut Vec<UnitInfo>, stage: Stage, name: &str| {
         if !out.iter().any(|u| u.stage == stage && u.name == name) {
-            out.push(UnitInfo { stage, name: name.to_string(), reported: None, recs: vec![] });
+            out.push(UnitInfo {
+                stage,
+                name: name.to_string(),
+                reported: None,
+                recs: vec![],
+            });
         }
     };
     for t in &bundle.manifest.tasks {
@@ -83,7 +88,10 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
             None => {
                 let name = &bundle.unit_names[r.unit as usize];
                 add(&mut out, r.stage, name);
-                let u = out.iter().position(|u| u.stage == r.stage && &u.name == name).expect("added");
+                let u = out
+                    .iter()
+                    .position(|u| u.stage == r.stage && &u.name == name)
+                    .expect("added");
                 index[slot] = Some(u);
                 u
             }
@@ -91,7 +99,10 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
         out[ui].recs.push(i as u32);
     }
     for r in &bundle.results {
-        if let Some(u) = out.iter_mut().find(|u| u.stage == r.stage && u.name == r.unit) {
+        if let Some(u) = out
+            .iter_mut()
+            .find(|u| u.stage == r.stage && u.name == r.unit)
+        {
             u.reported = Some(r.result);
         }
     }
@@ -102,8 +113,15 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
 }
 
 /// The protocol for a unit: by stage and the transport of its first record.
-pub fn protocol_for<'a>(rules: &'a RuleSet, bundle: &Bundle, stage: Stage, recs: &[u32]) -> Option<&'a Protocol> {
-    let transport = recs.first().map(|&i| bundle.transports[bundle.records[i as usize].transport as usize].as_str());
+pub fn protocol_for<'a>(
+    rules: &'a RuleSet,
+    bundle: &Bundle,
+    stage: Stage,
+    recs: &[u32],
+) -> Option<&'a Protocol> {
+    let transport = recs
+        .first()
+        .map(|&i| bundle.transports[bundle.records[i as usize].transport as usize].as_str());
     rules
         .protocols
         .iter()
@@ -111,17 +129,31 @@ pub fn protocol_for<'a>(rules: &'a RuleSet, bundle: &Bundle, stage: Stage, recs:
 }
 
 /// Builds the view of a unit (protocol already chosen).
-pub fn view<'a>(rules: &'a RuleSet, bundle: &'a Bundle, proto: &'a Protocol, info: &UnitInfo) -> UnitView<'a> {
+pub fn view<'a>(
+    rules: &'a RuleSet,
+    bundle: &'a Bundle,
+    proto: &'a Protocol,
+    info: &UnitInfo,
+) -> UnitView<'a> {
     let task = bundle.task_of(info.stage, &info.name);
-    let ov = rules.overrides.iter().filter(|o| o.stage == info.stage).find(|o| {
-        o.name.as_deref() == Some(info.name.as_str()) || (o.address.is_some() && o.address == task.and_then(|t| t.address))
-    });
+    let ov = rules
+        .overrides
+        .iter()
+        .filter(|o| o.stage == info.stage)
+        .find(|o| {
+            o.name.as_deref() == Some(info.name.as_str())
+                || (o.address.is_some() && o.address == task.and_then(|t| t.address))
+        });
     let address = task.and_then(|t| t.address).or(ov.and_then(|o| o.address));
     let config = proto
         .config
         .iter()
         .enumerate()
-        .map(|(i, c)| ov.and_then(|o| o.values.iter().find(|v| v.0 == i)).map(|v| &v.1).unwrap_or(&c.default))
+        .map(|(i, c)| {
+            ov.and_then(|o| o.values.iter().find(|v| v.0 == i))
+                .map(|v| &v.1)
+                .unwrap_or(&c.default)
+        })
         .collect();
     let stop = stop_time(bundle, &info.recs);
     UnitView {
@@ -130,7 +162,11 @@ pub fn view<'a>(rules: &'a RuleSet, bundle: &'a Bundle, proto: &'a Protocol, inf
         proto,
         stage: info.stage,
         name: info.name.clone(),
-        address: if info.stage == Stage::Flash { address } else { None },
+        address: if info.stage == Stage::Flash {
+            address
+        } else {
+            None
+        },
         recs: info.recs.clone(),
         config,
         stop,
@@ -140,8 +176,18 @@ pub fn view<'a>(rules: &'a RuleSet, bundle: &'a Bundle, proto: &'a Protocol, inf
 fn stop_time(bundle: &Bundle, recs: &[u32]) -> i64 {
     let Some(&last) = recs.last() else { return 0 };
     let rec = bundle.records[last as usize].rec;
-    if let Some(&t) = bundle.recorder_ids.get(rec as usize).and_then(|id| bundle.stop.get(id)) {
+    if let Some(&t) = bundle
+        .recorder_ids
+        .get(rec as usize)
+        .and_then(|id| bundle.stop.get(id))
+    {
         return t;
     }
-    bundle.records.iter().filter(|r| r.rec == rec).map(|r| r.ts).max().unwrap_or(0)
+    bundle
+        .records
+        .iter()
+        .filter(|r| r.rec == rec)
+        .map(|r| r.ts)
+        .max()
+        .unwrap_or(0)
 }

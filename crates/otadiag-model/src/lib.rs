@@ -14,5 +14,7 @@ pub mod write;
 
 pub use bundle::{Bundle, Dir, Manifest, Record, Recorder, Stage, Task, UnitOutcome, UnitResult};
 pub use read::{read_bundle, read_bundle_bytes, BundleError};
-pub use report::{BundleReport, Evidence, Finding, Location, MsgRef, Report, RulesetInfo, SourceRef, UnitReport};
+pub use report::{
+    BundleReport, Evidence, Finding, Location, MsgRef, Report, RulesetInfo, SourceRef, UnitReport,
+};
 pub use write::write_bundle;

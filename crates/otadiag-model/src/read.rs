@@ -27,7 +27,8 @@ pub struct BundleError {
 /// Reads a bundle from a file, decompressing gzip or zstd by magic number.
 pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
     let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| err(&label, 0, None, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| err(&label, 0, None, format!("cannot read: {e}")))?;
     read_bundle_bytes(&label, &bytes)
 }
 
@@ -35,7 +36,12 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
 pub fn read_bundle_bytes(label: &str, bytes: &[u8]) -> Result<Bundle, BundleError> {
     let text = decompress(label, bytes)?;
     let text = std::str::from_utf8(&text).map_err(|e| {
-        err(label, line_of(&text, e.valid_up_to()), None, "not UTF-8 text".into())
+        err(
+            label,
+            line_of(&text, e.valid_up_to()),
+            None,
+            "not UTF-8 text".into(),
+        )
     })?;
     parse_lines(label, text)
 }
@@ -45,12 +51,25 @@ fn decompress(label: &str, bytes: &[u8]) -> Result<Vec<u8>, BundleError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         flate2::read::MultiGzDecoder::new(bytes)
             .read_to_end(&mut out)
-            .map_err(|e| err(label, 0, None, format!("gzip stream broken after {} bytes: {e}", out.len())))?;
+            .map_err(|e| {
+                err(
+                    label,
+                    0,
+                    None,
+                    format!("gzip stream broken after {} bytes: {e}", out.len()),
+                )
+            })?;
     } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         let mut dec = ruzstd::decoding::StreamingDecoder::new(bytes)
             .map_err(|e| err(label, 0, None, format!("zstd header invalid: {e}")))?;
-        dec.read_to_end(&mut out)
-            .map_err(|e| err(label, 0, None, format!("zstd stream broken after {} bytes: {e}", out.len())))?;
+        dec.read_to_end(&mut out).map_err(|e| {
+            err(
+                label,
+                0,
+                None,
+                format!("zstd stream broken after {} bytes: {e}", out.len()),
+            )
+        })?;
     } else {
         return Ok(bytes.to_vec());
     }
@@ -97,7 +116,12 @@ fn parse_lines(label: &str, text: &str) -> Result<Bundle, BundleError> {
             continue;
         }
         if let Some((end_line, _)) = end {
-            return Err(err(label, n, None, format!("content after the end line (line {end_line})")));
+            return Err(err(
+                label,
+                n,
+                None,
+                format!("content after the end line (line {end_line})"),
+            ));
         }
         let kind = line_type(label, n, line)?;
         match kind.as_str() {
@@ -109,25 +133,46 @@ fn parse_lines(label: &str, text: &str) -> Result<Bundle, BundleError> {
                 seen_manifest = true;
             }
             _ if !seen_manifest => {
-                return Err(err(label, n, Some("type"), format!("expected the manifest first, found `{kind}`")))
+                return Err(err(
+                    label,
+                    n,
+                    Some("type"),
+                    format!("expected the manifest first, found `{kind}`"),
+                ))
             }
             "result" => {
-                let r: UnitResult = serde_json::from_str(line).map_err(|e| json_err(label, n, e))?;
+                let r: UnitResult =
+                    serde_json::from_str(line).map_err(|e| json_err(label, n, e))?;
                 bundle.results.push(r);
             }
             "record" => parse_record(label, n, line, &mut bundle, &mut hexbuf)?,
             "end" => {
                 let v: Value = serde_json::from_str(line).map_err(|e| json_err(label, n, e))?;
                 let count = v.get("records").and_then(Value::as_u64).ok_or_else(|| {
-                    err(label, n, Some("records"), "expected the record count (integer)".into())
+                    err(
+                        label,
+                        n,
+                        Some("records"),
+                        "expected the record count (integer)".into(),
+                    )
                 })?;
                 if let Some(stop) = v.get("stop") {
                     let map = stop.as_object().ok_or_else(|| {
-                        err(label, n, Some("stop"), "expected an object: recorder id → stop timestamp (ns)".into())
+                        err(
+                            label,
+                            n,
+                            Some("stop"),
+                            "expected an object: recorder id → stop timestamp (ns)".into(),
+                        )
                     })?;
                     for (rec, ts) in map {
                         let ts = ts.as_i64().ok_or_else(|| {
-                            err(label, n, Some("stop"), format!("stop time of `{rec}` is not an integer (ns)"))
+                            err(
+                                label,
+                                n,
+                                Some("stop"),
+                                format!("stop time of `{rec}` is not an integer (ns)"),
+                            )
                         })?;
                         bundle.stop.insert(rec.clone(), ts);
                     }
@@ -139,7 +184,9 @@ fn parse_lines(label: &str, text: &str) -> Result<Bundle, BundleError> {
                     label,
                     n,
                     Some("type"),
-                    format!("unknown line type `{other}`; expected manifest, result, record or end"),
+                    format!(
+                        "unknown line type `{other}`; expected manifest, result, record or end"
+                    ),
                 ))
             }
         }
@@ -174,9 +221,14 @@ fn line_type(label: &str, n: usize, line: &str) -> Result<String, BundleError> {
         kind: Option<&'a str>,
     }
     let head: Head = serde_json::from_str(line).map_err(|e| json_err(label, n, e))?;
-    head.kind
-        .map(str::to_string)
-        .ok_or_else(|| err(label, n, Some("type"), "missing; expected manifest, result, record or end".into()))
+    head.kind.map(str::to_string).ok_or_else(|| {
+        err(
+            label,
+            n,
+            Some("type"),
+            "missing; expected manifest, result, record or end".into(),
+        )
+    })
 }
 
 fn parse_manifest(label: &str, n: usize, line: &str) -> Result<Manifest, BundleError> {
@@ -184,7 +236,8 @@ fn parse_manifest(label: &str, n: usize, line: &str) -> Result<Manifest, BundleE
     if let Some(tasks) = v.get_mut("tasks").and_then(Value::as_array_mut) {
         for t in tasks {
             if let Some(a) = t.get_mut("address") {
-                let parsed = parse_address(a).map_err(|m| err(label, n, Some("tasks.address"), m))?;
+                let parsed =
+                    parse_address(a).map_err(|m| err(label, n, Some("tasks.address"), m))?;
                 *a = Value::from(parsed);
             }
         }
@@ -201,30 +254,63 @@ fn parse_manifest(label: &str, n: usize, line: &str) -> Result<Manifest, BundleE
     Ok(m)
 }
 
-fn parse_record(label: &str, n: usize, line: &str, b: &mut Bundle, hexbuf: &mut Vec<u8>) -> Result<(), BundleError> {
+fn parse_record(
+    label: &str,
+    n: usize,
+    line: &str,
+    b: &mut Bundle,
+    hexbuf: &mut Vec<u8>,
+) -> Result<(), BundleError> {
     let r: RawRecord = serde_json::from_str(line).map_err(|e| json_err(label, n, e))?;
     let dir = match r.dir {
         "req" | "request" => Dir::Request,
         "rsp" | "response" => Dir::Response,
-        other => return Err(err(label, n, Some("dir"), format!("`{other}`; expected `req` or `rsp`"))),
+        other => {
+            return Err(err(
+                label,
+                n,
+                Some("dir"),
+                format!("`{other}`; expected `req` or `rsp`"),
+            ))
+        }
     };
     let src = parse_address(&r.src).map_err(|m| err(label, n, Some("src"), m))?;
     let dst = parse_address(&r.dst).map_err(|m| err(label, n, Some("dst"), m))?;
     hexbuf.clear();
     hexbuf.resize(r.hdr.len() / 2, 0);
-    if r.hdr.len() % 2 != 0 || hex::decode_to_slice(r.hdr, hexbuf).is_err() {
-        return Err(err(label, n, Some("hdr"), format!("`{}` is not an even-length hex string", r.hdr)));
+    if !r.hdr.len().is_multiple_of(2) || hex::decode_to_slice(r.hdr, hexbuf).is_err() {
+        return Err(err(
+            label,
+            n,
+            Some("hdr"),
+            format!("`{}` is not an even-length hex string", r.hdr),
+        ));
     }
     if hexbuf.len() > r.len as usize {
         return Err(err(
             label,
             n,
             Some("len"),
-            format!("{} is shorter than the {} header bytes kept", r.len, hexbuf.len()),
+            format!(
+                "{} is shorter than the {} header bytes kept",
+                r.len,
+                hexbuf.len()
+            ),
         ));
     }
     let rec = r.rec.unwrap_or("");
-    b.push_record(r.stage, r.unit, rec, r.transport, dir, r.ts, src, dst, hexbuf, r.len);
+    b.push_record(
+        r.stage,
+        r.unit,
+        rec,
+        r.transport,
+        dir,
+        r.ts,
+        src,
+        dst,
+        hexbuf,
+        r.len,
+    );
     b.records.last_mut().expect("just pushed").line = n as u32;
     Ok(())
 }
@@ -237,7 +323,9 @@ pub fn parse_address(v: &Value) -> Result<u32, String> {
             .and_then(|x| u32::try_from(x).ok())
             .ok_or_else(|| format!("{num} is not a 32-bit unsigned address")),
         Value::String(s) => parse_address_str(s),
-        other => Err(format!("{other} is not an address; expected a number, \"0x1A01\" or \"10.0.0.2\"")),
+        other => Err(format!(
+            "{other} is not an address; expected a number, \"0x1A01\" or \"10.0.0.2\""
+        )),
     }
 }
 

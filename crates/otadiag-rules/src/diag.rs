@@ -27,37 +27,72 @@ pub enum Diag {
     UnitsToml { path: String, message: String },
     /// A name that is not declared anywhere.
     #[error("unknown {kind} `{name}`")]
-    UnknownName { span: Span, kind: &'static str, name: String, suggestion: Option<String> },
+    UnknownName {
+        span: Span,
+        kind: &'static str,
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A field that the protocol does not declare.
     #[error("protocol `{protocol}` has no field `{name}`")]
-    UnknownField { span: Span, protocol: String, name: String, suggestion: Option<String> },
+    UnknownField {
+        span: Span,
+        protocol: String,
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A name declared twice.
     #[error("{kind} `{name}` is declared twice")]
-    Duplicate { span: Span, kind: &'static str, name: String, first: String },
+    Duplicate {
+        span: Span,
+        kind: &'static str,
+        name: String,
+        first: String,
+    },
     /// Two rules share an id.
     #[error("rule id `{id}` is used twice")]
-    DuplicateRuleId { span: Span, id: String, first: String },
+    DuplicateRuleId {
+        span: Span,
+        id: String,
+        first: String,
+    },
     /// An operand of the wrong type.
     #[error("expected {expected}, found {found}")]
-    TypeMismatch { span: Span, expected: String, found: String },
+    TypeMismatch {
+        span: Span,
+        expected: String,
+        found: String,
+    },
     /// A duration mixed with a plain number.
     #[error("a duration is mixed with a plain number")]
     MissingUnit { span: Span, number: String },
     /// A parameter type that is neither built in nor declared.
     #[error("unknown parameter type `{name}`")]
-    UnknownParameter { span: Span, name: String, suggestion: Option<String> },
+    UnknownParameter {
+        span: Span,
+        name: String,
+        suggestion: Option<String>,
+    },
     /// A parameter type used by a rule but not mapped to a cause.
     #[error("parameter type `{param}` has no cause")]
     ParameterWithoutCause { span: Span, param: String },
     /// Two causes for one parameter type.
     #[error("parameter type `{param}` is mapped to a cause twice")]
-    DuplicateCause { span: Span, param: String, first: String },
+    DuplicateCause {
+        span: Span,
+        param: String,
+        first: String,
+    },
     /// A check or flow with no protocol to belong to.
     #[error("no protocol for this rule")]
     NoProtocol { span: Span, count: usize },
     /// A protocol declaration lacks a mandatory clause.
     #[error("protocol `{protocol}` has no `{clause}` clause")]
-    MissingClause { span: Span, protocol: String, clause: &'static str },
+    MissingClause {
+        span: Span,
+        protocol: String,
+        clause: &'static str,
+    },
     /// A clause given twice where only one is allowed.
     #[error("`{clause}` is given twice")]
     DuplicateClause { span: Span, clause: String },
@@ -66,7 +101,12 @@ pub enum Diag {
     BadPair { span: Span },
     /// A name used where it has no value (e.g. `rsp` in a request check).
     #[error("`{name}` is not available {context}")]
-    WrongContext { span: Span, name: String, context: String, hint: String },
+    WrongContext {
+        span: Span,
+        name: String,
+        context: String,
+        hint: String,
+    },
     /// A constant, set or table cell that is not a constant.
     #[error("this value must be known when the rules load")]
     NotConstant { span: Span },
@@ -78,7 +118,13 @@ pub enum Diag {
     TableRow { span: Span, what: String },
     /// Two protocols claim the same stage and transport.
     #[error("protocols `{first}` and `{second}` both claim stage `{stage}` over `{transport}`")]
-    AmbiguousProtocol { span: Span, first: String, second: String, stage: String, transport: String },
+    AmbiguousProtocol {
+        span: Span,
+        first: String,
+        second: String,
+        stage: String,
+        transport: String,
+    },
     /// A `{...}` in a message that does not parse or check.
     #[error("bad interpolation: {what}")]
     BadInterpolation { span: Span, what: String },
@@ -87,7 +133,12 @@ pub enum Diag {
     MissingRequire { span: Span, id: String },
     /// A function called with the wrong number of arguments.
     #[error("`{name}` takes {expected} argument(s), found {found}")]
-    CallArity { span: Span, name: String, expected: usize, found: usize },
+    CallArity {
+        span: Span,
+        name: String,
+        expected: usize,
+        found: usize,
+    },
 }
 
 impl Diag {
@@ -96,13 +147,29 @@ impl Diag {
         use Diag::*;
         match self {
             Io { .. } | NoRuleFiles { .. } | UnitsToml { .. } => None,
-            Syntax { span, .. } | BadLiteral { span, .. } | UnknownName { span, .. } | UnknownField { span, .. }
-            | Duplicate { span, .. } | DuplicateRuleId { span, .. } | TypeMismatch { span, .. }
-            | MissingUnit { span, .. } | UnknownParameter { span, .. } | ParameterWithoutCause { span, .. }
-            | DuplicateCause { span, .. } | NoProtocol { span, .. } | MissingClause { span, .. }
-            | DuplicateClause { span, .. } | BadPair { span } | WrongContext { span, .. } | NotConstant { span }
-            | BadField { span, .. } | TableRow { span, .. } | AmbiguousProtocol { span, .. }
-            | BadInterpolation { span, .. } | MissingRequire { span, .. } | CallArity { span, .. } => Some(*span),
+            Syntax { span, .. }
+            | BadLiteral { span, .. }
+            | UnknownName { span, .. }
+            | UnknownField { span, .. }
+            | Duplicate { span, .. }
+            | DuplicateRuleId { span, .. }
+            | TypeMismatch { span, .. }
+            | MissingUnit { span, .. }
+            | UnknownParameter { span, .. }
+            | ParameterWithoutCause { span, .. }
+            | DuplicateCause { span, .. }
+            | NoProtocol { span, .. }
+            | MissingClause { span, .. }
+            | DuplicateClause { span, .. }
+            | BadPair { span }
+            | WrongContext { span, .. }
+            | NotConstant { span }
+            | BadField { span, .. }
+            | TableRow { span, .. }
+            | AmbiguousProtocol { span, .. }
+            | BadInterpolation { span, .. }
+            | MissingRequire { span, .. }
+            | CallArity { span, .. } => Some(*span),
         }
     }
 
@@ -145,32 +212,101 @@ impl Diag {
         let t = String::new;
         use Diag::*;
         [
-            Syntax { span: s, expected: t() },
+            Syntax {
+                span: s,
+                expected: t(),
+            },
             BadLiteral { span: s, what: t() },
-            Io { path: t(), message: t() },
+            Io {
+                path: t(),
+                message: t(),
+            },
             NoRuleFiles { path: t() },
-            UnitsToml { path: t(), message: t() },
-            UnknownName { span: s, kind: "", name: t(), suggestion: None },
-            UnknownField { span: s, protocol: t(), name: t(), suggestion: None },
-            Duplicate { span: s, kind: "", name: t(), first: t() },
-            DuplicateRuleId { span: s, id: t(), first: t() },
-            TypeMismatch { span: s, expected: t(), found: t() },
-            MissingUnit { span: s, number: t() },
-            UnknownParameter { span: s, name: t(), suggestion: None },
-            ParameterWithoutCause { span: s, param: t() },
-            DuplicateCause { span: s, param: t(), first: t() },
+            UnitsToml {
+                path: t(),
+                message: t(),
+            },
+            UnknownName {
+                span: s,
+                kind: "",
+                name: t(),
+                suggestion: None,
+            },
+            UnknownField {
+                span: s,
+                protocol: t(),
+                name: t(),
+                suggestion: None,
+            },
+            Duplicate {
+                span: s,
+                kind: "",
+                name: t(),
+                first: t(),
+            },
+            DuplicateRuleId {
+                span: s,
+                id: t(),
+                first: t(),
+            },
+            TypeMismatch {
+                span: s,
+                expected: t(),
+                found: t(),
+            },
+            MissingUnit {
+                span: s,
+                number: t(),
+            },
+            UnknownParameter {
+                span: s,
+                name: t(),
+                suggestion: None,
+            },
+            ParameterWithoutCause {
+                span: s,
+                param: t(),
+            },
+            DuplicateCause {
+                span: s,
+                param: t(),
+                first: t(),
+            },
             NoProtocol { span: s, count: 0 },
-            MissingClause { span: s, protocol: t(), clause: "" },
-            DuplicateClause { span: s, clause: t() },
+            MissingClause {
+                span: s,
+                protocol: t(),
+                clause: "",
+            },
+            DuplicateClause {
+                span: s,
+                clause: t(),
+            },
             BadPair { span: s },
-            WrongContext { span: s, name: t(), context: t(), hint: t() },
+            WrongContext {
+                span: s,
+                name: t(),
+                context: t(),
+                hint: t(),
+            },
             NotConstant { span: s },
             BadField { span: s, what: t() },
             TableRow { span: s, what: t() },
-            AmbiguousProtocol { span: s, first: t(), second: t(), stage: t(), transport: t() },
+            AmbiguousProtocol {
+                span: s,
+                first: t(),
+                second: t(),
+                stage: t(),
+                transport: t(),
+            },
             BadInterpolation { span: s, what: t() },
             MissingRequire { span: s, id: t() },
-            CallArity { span: s, name: t(), expected: 0, found: 0 },
+            CallArity {
+                span: s,
+                name: t(),
+                expected: 0,
+                found: 0,
+            },
         ]
         .iter()
         .map(Diag::code_str)
@@ -216,7 +352,9 @@ impl Diag {
             Syntax { .. } => "here".into(),
             UnknownName { kind, .. } => format!("not a known {kind}"),
             UnknownField { .. } => "no such field".into(),
-            Duplicate { .. } | DuplicateRuleId { .. } | DuplicateCause { .. } => "declared again here".into(),
+            Duplicate { .. } | DuplicateRuleId { .. } | DuplicateCause { .. } => {
+                "declared again here".into()
+            }
             TypeMismatch { found, .. } => format!("this is {found}"),
             MissingUnit { .. } => "duration and number mixed".into(),
             _ => "here".into(),
@@ -230,13 +368,19 @@ impl Diagnostic for Diag {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help_text().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help_text()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.span()?;
-        let ss = SourceSpan::new((span.start as usize).into(), (span.end - span.start) as usize);
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(Some(self.label_text()), ss))))
+        let ss = SourceSpan::new(
+            (span.start as usize).into(),
+            (span.end - span.start) as usize,
+        );
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.label_text()), ss),
+        )))
     }
 }
 
@@ -252,17 +396,18 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// Renders every problem as plain text (no colour), the way `otadiag rules check` prints them.
     pub fn render(&self) -> String {
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100)
+                .with_links(false);
         let mut out = String::new();
         for d in &self.diags {
-            let report: miette::Report = match d.span().and_then(|s| self.sources.get(s.file as usize)) {
-                Some((path, text)) => {
-                    miette::Report::new(d.clone()).with_source_code(NamedSource::new(path, text.clone()))
-                }
-                None => miette::Report::new(d.clone()),
-            };
+            let report: miette::Report =
+                match d.span().and_then(|s| self.sources.get(s.file as usize)) {
+                    Some((path, text)) => miette::Report::new(d.clone())
+                        .with_source_code(NamedSource::new(path, text.clone())),
+                    None => miette::Report::new(d.clone()),
+                };
             let _ = handler.render_report(&mut out, report.as_ref());
             out.push('\n');
         }

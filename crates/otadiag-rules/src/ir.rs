@@ -234,7 +234,9 @@ impl Slot {
     /// The checks to run for an exchange whose request has this service value.
     pub fn checks_for(&self, service: Option<i64>) -> &[u32] {
         match service {
-            Some(s) if s >= 0 && (s as usize) < self.by_service.len() => &self.by_service[s as usize],
+            Some(s) if s >= 0 && (s as usize) < self.by_service.len() => {
+                &self.by_service[s as usize]
+            }
             _ => &self.generic,
         }
     }
@@ -500,18 +502,17 @@ impl IntSet {
 
     /// Membership test.
     pub fn contains(&self, v: i64) -> bool {
-        match self.ranges.binary_search_by(|&(a, b)| {
-            if b < v {
-                std::cmp::Ordering::Less
-            } else if a > v {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        }) {
-            Ok(_) => true,
-            Err(_) => false,
-        }
+        self.ranges
+            .binary_search_by(|&(a, b)| {
+                if b < v {
+                    std::cmp::Ordering::Less
+                } else if a > v {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
     }
 }
 

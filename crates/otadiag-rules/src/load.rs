@@ -23,18 +23,29 @@ pub struct SourceFile {
 pub fn load_dir(dir: &Path) -> Result<RuleSet, Diagnostics> {
     let mut files = Vec::new();
     if let Err(d) = walk(dir, dir, &mut files) {
-        return Err(Diagnostics { diags: vec![d], sources: vec![] });
+        return Err(Diagnostics {
+            diags: vec![d],
+            sources: vec![],
+        });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     if !files.iter().any(|f| f.path.ends_with(".rules")) {
-        let d = Diag::NoRuleFiles { path: dir.display().to_string() };
-        return Err(Diagnostics { diags: vec![d], sources: vec![] });
+        let d = Diag::NoRuleFiles {
+            path: dir.display().to_string(),
+        };
+        return Err(Diagnostics {
+            diags: vec![d],
+            sources: vec![],
+        });
     }
     load_sources(&dir.display().to_string(), files)
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), Diag> {
-    let io = |p: &Path, e: std::io::Error| Diag::Io { path: p.display().to_string(), message: e.to_string() };
+    let io = |p: &Path, e: std::io::Error| Diag::Io {
+        path: p.display().to_string(),
+        message: e.to_string(),
+    };
     let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| io(dir, e))?;
@@ -46,7 +57,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), Diag> 
             }
         } else if name.ends_with(".rules") || name == "units.toml" {
             let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push(SourceFile { path: rel, text });
         }
     }
@@ -65,7 +80,10 @@ pub fn load_sources(label: &str, files: Vec<SourceFile>) -> Result<RuleSet, Diag
     let revision = format!("sha256:{}", hex::encode(hasher.finalize()));
     let (rule_files, unit_files): (Vec<SourceFile>, Vec<SourceFile>) =
         files.into_iter().partition(|f| f.path.ends_with(".rules"));
-    let sources: Vec<(String, String)> = rule_files.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
+    let sources: Vec<(String, String)> = rule_files
+        .iter()
+        .map(|f| (f.path.clone(), f.text.clone()))
+        .collect();
     let mut diags = Vec::new();
     let mut asts = Vec::new();
     for (i, f) in rule_files.iter().enumerate() {

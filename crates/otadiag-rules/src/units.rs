@@ -20,9 +20,15 @@ use otadiag_model::Stage;
 
 /// Parses one `units.toml` and appends its overrides to the rule set.
 pub fn apply(set: &mut RuleSet, path: &str, text: &str) -> Result<(), Vec<Diag>> {
-    let err = |line: usize, message: String| Diag::UnitsToml { path: format!("{path}:{line}"), message };
+    let err = |line: usize, message: String| Diag::UnitsToml {
+        path: format!("{path}:{line}"),
+        message,
+    };
     let table: toml::Table = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
+        let line = e
+            .span()
+            .map(|s| text[..s.start].matches('\n').count() + 1)
+            .unwrap_or(0);
         vec![err(line, e.message().to_string())]
     })?;
     let mut diags = Vec::new();
@@ -31,12 +37,18 @@ pub fn apply(set: &mut RuleSet, path: &str, text: &str) -> Result<(), Vec<Diag>>
             "ecu" => Stage::Flash,
             "package" => Stage::Deploy,
             other => {
-                diags.push(err(line_of(text, other), format!("unknown table `{other}`; expected `ecu` or `package`")));
+                diags.push(err(
+                    line_of(text, other),
+                    format!("unknown table `{other}`; expected `ecu` or `package`"),
+                ));
                 continue;
             }
         };
         let Some(units) = units.as_table() else {
-            diags.push(err(line_of(text, kind), format!("`{kind}` must hold tables like [{kind}.NAME]")));
+            diags.push(err(
+                line_of(text, kind),
+                format!("`{kind}` must hold tables like [{kind}.NAME]"),
+            ));
             continue;
         };
         for (key, entries) in units {
@@ -45,7 +57,12 @@ pub fn apply(set: &mut RuleSet, path: &str, text: &str) -> Result<(), Vec<Diag>>
                 diags.push(err(line, format!("[{kind}.{key}] must be a table")));
                 continue;
             };
-            let mut ov = UnitOverride { stage, address: parse_address_str(key).ok(), name: None, values: vec![] };
+            let mut ov = UnitOverride {
+                stage,
+                address: parse_address_str(key).ok(),
+                name: None,
+                values: vec![],
+            };
             if ov.address.is_none() {
                 ov.name = Some(key.clone());
             }
@@ -53,7 +70,9 @@ pub fn apply(set: &mut RuleSet, path: &str, text: &str) -> Result<(), Vec<Diag>>
                 if k == "name" {
                     match v.as_str() {
                         Some(n) => ov.name = Some(n.to_string()),
-                        None => diags.push(err(line, format!("[{kind}.{key}] name: expected a string"))),
+                        None => {
+                            diags.push(err(line, format!("[{kind}.{key}] name: expected a string")))
+                        }
                     }
                     continue;
                 }
@@ -73,10 +92,18 @@ pub fn apply(set: &mut RuleSet, path: &str, text: &str) -> Result<(), Vec<Diag>>
 }
 
 fn line_of(text: &str, key: &str) -> usize {
-    text.lines().position(|l| l.contains(key)).map(|i| i + 1).unwrap_or(0)
+    text.lines()
+        .position(|l| l.contains(key))
+        .map(|i| i + 1)
+        .unwrap_or(0)
 }
 
-fn config_value(set: &RuleSet, stage: Stage, key: &str, v: &toml::Value) -> Result<(usize, ConfigValue), String> {
+fn config_value(
+    set: &RuleSet,
+    stage: Stage,
+    key: &str,
+    v: &toml::Value,
+) -> Result<(usize, ConfigValue), String> {
     let proto = set
         .protocols
         .iter()
@@ -93,7 +120,11 @@ fn config_value(set: &RuleSet, stage: Stage, key: &str, v: &toml::Value) -> Resu
                 None => format!("no such setting; known: {}", names.join(", ")),
             }
         })?;
-    let idx = proto.config.iter().position(|c| c.name == key).expect("found above");
+    let idx = proto
+        .config
+        .iter()
+        .position(|c| c.name == key)
+        .expect("found above");
     let value = match &proto.config[idx].default {
         ConfigValue::Set(_) => {
             let arr = v.as_array().ok_or("expected an array of addresses")?;
@@ -109,12 +140,23 @@ fn config_value(set: &RuleSet, stage: Stage, key: &str, v: &toml::Value) -> Resu
             ConfigValue::Set(IntSet::from_ranges(ranges))
         }
         ConfigValue::Scalar(Const::Dur(_)) => {
-            let s = v.as_str().ok_or("expected a duration string such as \"80ms\"")?;
-            ConfigValue::Scalar(Const::Dur(parse_duration(s).ok_or_else(|| format!("`{s}` is not a duration such as \"80ms\""))?))
+            let s = v
+                .as_str()
+                .ok_or("expected a duration string such as \"80ms\"")?;
+            ConfigValue::Scalar(Const::Dur(
+                parse_duration(s)
+                    .ok_or_else(|| format!("`{s}` is not a duration such as \"80ms\""))?,
+            ))
         }
-        ConfigValue::Scalar(Const::Int(_)) => ConfigValue::Scalar(Const::Int(v.as_integer().ok_or("expected an integer")?)),
-        ConfigValue::Scalar(Const::Bool(_)) => ConfigValue::Scalar(Const::Bool(v.as_bool().ok_or("expected true or false")?)),
-        ConfigValue::Scalar(Const::Str(_)) => ConfigValue::Scalar(Const::Str(v.as_str().ok_or("expected a string")?.into())),
+        ConfigValue::Scalar(Const::Int(_)) => {
+            ConfigValue::Scalar(Const::Int(v.as_integer().ok_or("expected an integer")?))
+        }
+        ConfigValue::Scalar(Const::Bool(_)) => {
+            ConfigValue::Scalar(Const::Bool(v.as_bool().ok_or("expected true or false")?))
+        }
+        ConfigValue::Scalar(Const::Str(_)) => {
+            ConfigValue::Scalar(Const::Str(v.as_str().ok_or("expected a string")?.into()))
+        }
     };
     Ok((idx, value))
 }

@@ -101,7 +101,9 @@ pub fn binary<'a>(op: BinOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
             _ => Unknown,
         },
         _ => {
-            let (Some(x), Some(y)) = (a.num(), b.num()) else { return Unknown };
+            let (Some(x), Some(y)) = (a.num(), b.num()) else {
+                return Unknown;
+            };
             let dur = matches!(a, Dur(_)) || matches!(b, Dur(_));
             let v = match op {
                 Add => x.wrapping_add(y),
@@ -110,7 +112,13 @@ pub fn binary<'a>(op: BinOp, a: Value<'a>, b: Value<'a>) -> Value<'a> {
                 Div if y == 0 => return Unknown,
                 Div => {
                     let q = x.wrapping_div(y);
-                    return if matches!((a, b), (Dur(_), Dur(_))) { Int(q) } else if dur { Dur(q) } else { Int(q) };
+                    return if matches!((a, b), (Dur(_), Dur(_))) {
+                        Int(q)
+                    } else if dur {
+                        Dur(q)
+                    } else {
+                        Int(q)
+                    };
                 }
                 Rem if y == 0 => return Unknown,
                 Rem => x.wrapping_rem(y),

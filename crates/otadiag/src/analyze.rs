@@ -16,7 +16,11 @@ pub enum Format {
 }
 
 /// Analyses bundles; returns the report or the first unreadable bundle's error.
-pub fn run(rules: &RuleSet, paths: &[PathBuf], mode: Mode) -> Result<Report, otadiag_model::BundleError> {
+pub fn run(
+    rules: &RuleSet,
+    paths: &[PathBuf],
+    mode: Mode,
+) -> Result<Report, otadiag_model::BundleError> {
     let mut out = Vec::new();
     for p in paths {
         let bundle = otadiag_model::read_bundle(p)?;
@@ -35,7 +39,10 @@ pub fn print(report: &Report, format: Format) -> String {
                 s.push_str(&render::bundle_text(b));
                 s.push('\n');
             }
-            s.push_str(&format!("rules: {} ({} files, {})\n", report.ruleset.source, report.ruleset.files, report.ruleset.revision));
+            s.push_str(&format!(
+                "rules: {} ({} files, {})\n",
+                report.ruleset.source, report.ruleset.files, report.ruleset.revision
+            ));
             s
         }
     }

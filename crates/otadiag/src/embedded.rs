@@ -7,7 +7,13 @@ include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// Loads the embedded rule set.
 pub fn load() -> Result<RuleSet, Diagnostics> {
-    let files = FILES.iter().map(|(p, t)| SourceFile { path: p.to_string(), text: t.to_string() }).collect();
+    let files = FILES
+        .iter()
+        .map(|(p, t)| SourceFile {
+            path: p.to_string(),
+            text: t.to_string(),
+        })
+        .collect();
     otadiag_rules::load_sources("embedded", files)
 }
 

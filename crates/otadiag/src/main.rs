@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "otadiag", version, about = "Tells OTA engineers why a vehicle's over-the-air update failed")]
+#[command(
+    name = "otadiag",
+    version,
+    about = "Tells OTA engineers why a vehicle's over-the-air update failed"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -64,7 +68,12 @@ enum ModeArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match cli.cmd {
-        Cmd::Analyze { bundles, rules, mode, format } => {
+        Cmd::Analyze {
+            bundles,
+            rules,
+            mode,
+            format,
+        } => {
             let mode = match mode {
                 ModeArg::First => Mode::First,
                 ModeArg::All => Mode::All,
@@ -87,7 +96,9 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Cmd::Rules { cmd: RulesCmd::Check { dir } } => match otadiag_rules::load_dir(&dir) {
+        Cmd::Rules {
+            cmd: RulesCmd::Check { dir },
+        } => match otadiag_rules::load_dir(&dir) {
             Ok(set) => {
                 println!(
                     "{}: {} protocols, {} checks, {} flows, {} causes ({} files, {})",
@@ -106,7 +117,9 @@ fn main() -> ExitCode {
                 2
             }
         },
-        Cmd::Rules { cmd: RulesCmd::Test { dir, accept } } => rules_test(&dir, accept),
+        Cmd::Rules {
+            cmd: RulesCmd::Test { dir, accept },
+        } => rules_test(&dir, accept),
     })
 }
 
@@ -143,12 +156,23 @@ fn rules_test(dir: &std::path::Path, accept: bool) -> u8 {
         if !same && !accept {
             problems.push(match stored {
                 None => format!("no snapshot yet ({}); run with --accept", snap.display()),
-                Some(_) => format!("output differs from {}; review, then run with --accept", snap.display()),
+                Some(_) => format!(
+                    "output differs from {}; review, then run with --accept",
+                    snap.display()
+                ),
             });
         }
         if problems.is_empty() {
             passed += 1;
-            println!("ok   {}{}", case.name, if !same && accept { " (snapshot written)" } else { "" });
+            println!(
+                "ok   {}{}",
+                case.name,
+                if !same && accept {
+                    " (snapshot written)"
+                } else {
+                    ""
+                }
+            );
         } else {
             failed += 1;
             println!("FAIL {}", case.name);

@@ -10,10 +10,20 @@ use std::collections::HashMap;
 /// Registers constants, set names, table names and parameter types; reports duplicates.
 pub(super) fn register<'a>(env: &mut Env<'a>, items: &[&'a Item], out: &mut RuleSet) {
     let mut seen: HashMap<(&str, String), ast::Span> = HashMap::new();
-    fn dup(env: &mut Env, seen: &mut HashMap<(&str, String), ast::Span>, kind: &'static str, id: &ast::Ident) -> bool {
+    fn dup(
+        env: &mut Env,
+        seen: &mut HashMap<(&str, String), ast::Span>,
+        kind: &'static str,
+        id: &ast::Ident,
+    ) -> bool {
         if let Some(first) = seen.get(&(kind, id.name.clone())) {
             let first = env.at(*first);
-            env.diags.push(Diag::Duplicate { span: id.span, kind, name: id.name.clone(), first });
+            env.diags.push(Diag::Duplicate {
+                span: id.span,
+                kind,
+                name: id.name.clone(),
+                first,
+            });
             true
         } else {
             seen.insert((kind, id.name.clone()), id.span);
@@ -24,7 +34,8 @@ pub(super) fn register<'a>(env: &mut Env<'a>, items: &[&'a Item], out: &mut Rule
         match item {
             Item::Const(id, e) => {
                 if !dup(env, &mut seen, "constant", id) {
-                    env.consts.insert(id.name.clone(), (ConstState::Pending(e), id.span));
+                    env.consts
+                        .insert(id.name.clone(), (ConstState::Pending(e), id.span));
                 }
             }
             Item::Set(id, _) => {
@@ -36,7 +47,9 @@ pub(super) fn register<'a>(env: &mut Env<'a>, items: &[&'a Item], out: &mut Rule
                 dup(env, &mut seen, "table", &t.name);
             }
             Item::Parameter(id, desc) => {
-                if super::BUILTIN_PARAMS.iter().any(|(n, _)| *n == id.name) || dup(env, &mut seen, "parameter type", id) {
+                if super::BUILTIN_PARAMS.iter().any(|(n, _)| *n == id.name)
+                    || dup(env, &mut seen, "parameter type", id)
+                {
                     if super::BUILTIN_PARAMS.iter().any(|(n, _)| *n == id.name) {
                         env.diags.push(Diag::Duplicate {
                             span: id.span,
@@ -49,8 +62,15 @@ pub(super) fn register<'a>(env: &mut Env<'a>, items: &[&'a Item], out: &mut Rule
                 }
                 out.params.push(ParamInfo {
                     name: id.name.clone(),
-                    side: if id.name.starts_with("request.") { Side::Request } else { Side::Response },
-                    description: desc.as_ref().map(|d| super::expr::unescape(&d.raw)).unwrap_or_default(),
+                    side: if id.name.starts_with("request.") {
+                        Side::Request
+                    } else {
+                        Side::Response
+                    },
+                    description: desc
+                        .as_ref()
+                        .map(|d| super::expr::unescape(&d.raw))
+                        .unwrap_or_default(),
                     cause: None,
                 });
             }
@@ -71,7 +91,11 @@ pub(super) fn register<'a>(env: &mut Env<'a>, items: &[&'a Item], out: &mut Rule
 fn dup_rule(env: &mut Env, seen: &mut HashMap<(&str, String), ast::Span>, id: &ast::Ident) {
     if let Some(first) = seen.get(&("rule", id.name.clone())) {
         let first = env.at(*first);
-        env.diags.push(Diag::DuplicateRuleId { span: id.span, id: id.name.clone(), first });
+        env.diags.push(Diag::DuplicateRuleId {
+            span: id.span,
+            id: id.name.clone(),
+            first,
+        });
     } else {
         seen.insert(("rule", id.name.clone()), id.span);
     }
@@ -86,7 +110,8 @@ pub(super) fn values(env: &mut Env, items: &[&Item]) {
                 continue;
             }
             let table = table(env, t);
-            env.table_names.insert(t.name.name.clone(), env.tables.len() as u32);
+            env.table_names
+                .insert(t.name.name.clone(), env.tables.len() as u32);
             env.table_types.push(table.1);
             env.tables.push(table.0);
         }
@@ -106,7 +131,8 @@ pub(super) fn values(env: &mut Env, items: &[&Item]) {
         }
     }
     // Constants nobody used are still checked.
-    let names: Vec<(String, ast::Span)> = env.consts.iter().map(|(k, v)| (k.clone(), v.1)).collect();
+    let names: Vec<(String, ast::Span)> =
+        env.consts.iter().map(|(k, v)| (k.clone(), v.1)).collect();
     for (n, span) in names {
         if let Err(d) = env.const_value(&n, span) {
             env.diags.push(d);
@@ -132,7 +158,11 @@ fn table(env: &mut Env, t: &ast::Table) -> (ir::Table, Vec<Ty>) {
         if row.values.len() != types.len() {
             env.diags.push(Diag::TableRow {
                 span: row.span,
-                what: format!("{} value(s) for {} column(s)", row.values.len(), types.len()),
+                what: format!(
+                    "{} value(s) for {} column(s)",
+                    row.values.len(),
+                    types.len()
+                ),
             });
             continue;
         }
@@ -160,7 +190,10 @@ fn table(env: &mut Env, t: &ast::Table) -> (ir::Table, Vec<Ty>) {
             RowKey::One(e) => match env.expr(e, &Scope::CONST) {
                 Some((ir::Expr::Lit(Const::Int(v)), _)) => Some((v, v)),
                 Some(_) => {
-                    env.diags.push(Diag::TableRow { span: e.span, what: "a key must be a constant integer".into() });
+                    env.diags.push(Diag::TableRow {
+                        span: e.span,
+                        what: "a key must be a constant integer".into(),
+                    });
                     None
                 }
                 None => None,
@@ -169,8 +202,17 @@ fn table(env: &mut Env, t: &ast::Table) -> (ir::Table, Vec<Ty>) {
         keys.push(range.unwrap_or((1, 0)));
         rows.push(vals);
     }
-    let max_key = keys.iter().filter(|(a, b)| a <= b).map(|&(_, b)| b).max().unwrap_or(-1);
-    let dense_len = if (0..=0xFFFF).contains(&max_key) { max_key as usize + 1 } else { 256 };
+    let max_key = keys
+        .iter()
+        .filter(|(a, b)| a <= b)
+        .map(|&(_, b)| b)
+        .max()
+        .unwrap_or(-1);
+    let dense_len = if (0..=0xFFFF).contains(&max_key) {
+        max_key as usize + 1
+    } else {
+        256
+    };
     let mut dense = vec![0u32; dense_len];
     let mut ranges = Vec::new();
     for (r, &(a, b)) in keys.iter().enumerate().rev() {
@@ -187,7 +229,17 @@ fn table(env: &mut Env, t: &ast::Table) -> (ir::Table, Vec<Ty>) {
         }
     }
     let columns = t.columns.iter().map(|(c, _)| c.name.clone()).collect();
-    (ir::Table { name: t.name.name.clone(), columns, rows, dense, ranges, default }, types)
+    (
+        ir::Table {
+            name: t.name.name.clone(),
+            columns,
+            rows,
+            dense,
+            ranges,
+            default,
+        },
+        types,
+    )
 }
 
 /// Builds the cause map and checks every parameter type has at most one cause.
@@ -195,19 +247,33 @@ pub(super) fn causes(env: &mut Env, items: &[&Item], out: &mut RuleSet) {
     let mut first: HashMap<u16, ast::Span> = HashMap::new();
     for item in items {
         let Item::Cause(c) = item else { continue };
-        let Some(pid) = param_id(env, out, &c.param) else { continue };
+        let Some(pid) = param_id(env, out, &c.param) else {
+            continue;
+        };
         if let Some(f) = first.get(&pid) {
             let f = env.at(*f);
-            env.diags.push(Diag::DuplicateCause { span: c.param.span, param: c.param.name.clone(), first: f });
+            env.diags.push(Diag::DuplicateCause {
+                span: c.param.span,
+                param: c.param.name.clone(),
+                first: f,
+            });
             continue;
         }
         first.insert(pid, c.param.span);
-        let blame = if c.side.name == "client" { Blame::Client } else { Blame::Server };
+        let blame = if c.side.name == "client" {
+            Blame::Client
+        } else {
+            Blame::Server
+        };
         out.causes.push(CauseInfo {
             name: c.name.name.clone(),
             param: pid,
             blame,
-            summary: c.summary.as_ref().map(|s| super::expr::unescape(&s.raw)).unwrap_or_default(),
+            summary: c
+                .summary
+                .as_ref()
+                .map(|s| super::expr::unescape(&s.raw))
+                .unwrap_or_default(),
         });
         out.params[pid as usize].cause = Some(out.causes.len() - 1);
     }

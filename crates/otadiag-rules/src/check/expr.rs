@@ -160,12 +160,20 @@ impl Env<'_> {
                 span: e.span,
                 name: n.into(),
                 context: "on its own".into(),
-                hint: format!("read one of its fields, e.g. `{n}.{}`", if n == "xch" { "wait" } else { "len" }),
+                hint: format!(
+                    "read one of its fields, e.g. `{n}.{}`",
+                    if n == "xch" { "wait" } else { "len" }
+                ),
             });
         }
         let mut candidates: Vec<String> = sc.vars.to_vec();
         candidates.extend(self.const_names());
-        Err(Diag::UnknownName { span: e.span, kind: "name", name: n.into(), suggestion: suggest(n, &candidates) })
+        Err(Diag::UnknownName {
+            span: e.span,
+            kind: "name",
+            name: n.into(),
+            suggestion: suggest(n, &candidates),
+        })
     }
 
     fn ctx(&self, base: &str, span: ast::Span, sc: &Scope) -> Result<Option<Ctx>, Diag> {
@@ -181,12 +189,23 @@ impl Env<'_> {
                 "msg" => "`msg` exists only in `response when`, `negative when` and `pending when`",
                 _ => "this clause looks at a single message; use `msg`",
             };
-            return Err(Diag::WrongContext { span, name: base.into(), context: sc.place.into(), hint: hint.into() });
+            return Err(Diag::WrongContext {
+                span,
+                name: base.into(),
+                context: sc.place.into(),
+                hint: hint.into(),
+            });
         }
         Ok(Some(ctx))
     }
 
-    fn member(&mut self, base: &ast::Expr, m: &ast::Ident, e: &ast::Expr, sc: &Scope) -> Result<(Expr, Ty), Diag> {
+    fn member(
+        &mut self,
+        base: &ast::Expr,
+        m: &ast::Ident,
+        e: &ast::Expr,
+        sc: &Scope,
+    ) -> Result<(Expr, Ty), Diag> {
         if let ExprKind::Name(b) = &base.kind {
             if let Some(ctx) = self.ctx(b, base.span, sc)? {
                 return self.message_member(ctx, m, sc);
@@ -226,11 +245,19 @@ impl Env<'_> {
                             suggestion: suggest(&m.name, &cols),
                         });
                     };
-                    return Ok((fold_table(self, Expr::Table(tid, ci as u16, Box::new(key))), tys[ci]));
+                    return Ok((
+                        fold_table(self, Expr::Table(tid, ci as u16, Box::new(key))),
+                        tys[ci],
+                    ));
                 }
             }
         }
-        Err(Diag::UnknownName { span: e.span, kind: "value", name: render_path(e), suggestion: None })
+        Err(Diag::UnknownName {
+            span: e.span,
+            kind: "value",
+            name: render_path(e),
+            suggestion: None,
+        })
     }
 
     fn message_member(&mut self, ctx: Ctx, m: &ast::Ident, sc: &Scope) -> Result<(Expr, Ty), Diag> {
@@ -249,14 +276,31 @@ impl Env<'_> {
             return Ok((Expr::Meta(ctx, meta), ty));
         }
         let Some(p) = sc.protocol else {
-            return Err(Diag::UnknownName { span: m.span, kind: "field", name: m.name.clone(), suggestion: None });
+            return Err(Diag::UnknownName {
+                span: m.span,
+                kind: "field",
+                name: m.name.clone(),
+                suggestion: None,
+            });
         };
         let proto = &self.protos[p];
         match proto.fields.iter().position(|f| f.name == m.name) {
             Some(i) => Ok((Expr::Field(ctx, i as u16), Ty::Int)),
             None => {
                 let mut names: Vec<String> = proto.fields.iter().map(|f| f.name.clone()).collect();
-                names.extend(["src", "dst", "len", "ts", "kept", "negative", "pending", "functional"].map(String::from));
+                names.extend(
+                    [
+                        "src",
+                        "dst",
+                        "len",
+                        "ts",
+                        "kept",
+                        "negative",
+                        "pending",
+                        "functional",
+                    ]
+                    .map(String::from),
+                );
                 Err(Diag::UnknownField {
                     span: m.span,
                     protocol: proto.name.clone(),
@@ -305,9 +349,15 @@ impl Env<'_> {
                     suggestion: suggest(name, &self.set_names()),
                 }),
             },
-            ExprKind::Member(b, m) if matches!(&b.kind, ExprKind::Name(u) if u == "unit") && sc.unit => {
+            ExprKind::Member(b, m)
+                if matches!(&b.kind, ExprKind::Name(u) if u == "unit") && sc.unit =>
+            {
                 let proto = &self.protos[sc.protocol.expect("protocol")];
-                match proto.config.iter().position(|c| c.0 == m.name && c.1.is_none()) {
+                match proto
+                    .config
+                    .iter()
+                    .position(|c| c.0 == m.name && c.1.is_none())
+                {
                     Some(i) => Ok((Expr::InConfig(Box::new(x), i as u16), Ty::Bool)),
                     None => Err(Diag::UnknownName {
                         span: m.span,
@@ -317,11 +367,21 @@ impl Env<'_> {
                     }),
                 }
             }
-            _ => Err(Diag::TypeMismatch { span: n.span, expected: "a set".into(), found: "something else".into() }),
+            _ => Err(Diag::TypeMismatch {
+                span: n.span,
+                expected: "a set".into(),
+                found: "something else".into(),
+            }),
         }
     }
 
-    fn index(&mut self, base: &ast::Expr, idx: &ast::Expr, e: &ast::Expr, sc: &Scope) -> Result<(Expr, Ty), Diag> {
+    fn index(
+        &mut self,
+        base: &ast::Expr,
+        idx: &ast::Expr,
+        e: &ast::Expr,
+        sc: &Scope,
+    ) -> Result<(Expr, Ty), Diag> {
         if let ExprKind::Name(b) = &base.kind {
             if let Some(ctx) = self.ctx(b, base.span, sc)? {
                 let i = self.want(idx, sc, Ty::Int)?;
@@ -333,7 +393,10 @@ impl Env<'_> {
                     span: e.span,
                     name: b.clone(),
                     context: "without a column".into(),
-                    hint: format!("pick a column: `{b}[...].{}`", cols.first().cloned().unwrap_or_default()),
+                    hint: format!(
+                        "pick a column: `{b}[...].{}`",
+                        cols.first().cloned().unwrap_or_default()
+                    ),
                 });
             }
         }
@@ -345,7 +408,13 @@ impl Env<'_> {
         })
     }
 
-    fn call(&mut self, name: &ast::Ident, args: &[ast::Expr], e: &ast::Expr, sc: &Scope) -> Result<(Expr, Ty), Diag> {
+    fn call(
+        &mut self,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        e: &ast::Expr,
+        sc: &Scope,
+    ) -> Result<(Expr, Ty), Diag> {
         let arity = match name.name.as_str() {
             "min" | "max" => 2,
             _ => {
@@ -358,18 +427,34 @@ impl Env<'_> {
             }
         };
         if args.len() != arity {
-            return Err(Diag::CallArity { span: e.span, name: name.name.clone(), expected: arity, found: args.len() });
+            return Err(Diag::CallArity {
+                span: e.span,
+                name: name.name.clone(),
+                expected: arity,
+                found: args.len(),
+            });
         }
         let (a, ta) = self.expr_inner(&args[0], sc)?;
         let (b, tb) = self.expr_inner(&args[1], sc)?;
         if ta != tb || !matches!(ta, Ty::Int | Ty::Dur) {
             return Err(mismatch(args[1].span, ta.article(), tb));
         }
-        let x = if name.name == "min" { Expr::Min(Box::new(a), Box::new(b)) } else { Expr::Max(Box::new(a), Box::new(b)) };
+        let x = if name.name == "min" {
+            Expr::Min(Box::new(a), Box::new(b))
+        } else {
+            Expr::Max(Box::new(a), Box::new(b))
+        };
         Ok((fold(x), ta))
     }
 
-    fn binary(&mut self, op: BinOp, a: &ast::Expr, b: &ast::Expr, e: &ast::Expr, sc: &Scope) -> Result<(Expr, Ty), Diag> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        e: &ast::Expr,
+        sc: &Scope,
+    ) -> Result<(Expr, Ty), Diag> {
         use BinOp::*;
         let (x, tx) = self.expr_inner(a, sc)?;
         let (y, ty) = self.expr_inner(b, sc)?;
@@ -403,7 +488,13 @@ impl Env<'_> {
             Mul => match (tx, ty) {
                 (Ty::Int, Ty::Int) => Ty::Int,
                 (Ty::Dur, Ty::Int) | (Ty::Int, Ty::Dur) => Ty::Dur,
-                _ => return Err(mismatch(e.span, "numbers (a duration may be scaled by a number)", ty)),
+                _ => {
+                    return Err(mismatch(
+                        e.span,
+                        "numbers (a duration may be scaled by a number)",
+                        ty,
+                    ))
+                }
             },
             Div => match (tx, ty) {
                 (Ty::Int, Ty::Int) => Ty::Int,
@@ -452,8 +543,18 @@ fn xch_member(m: &ast::Ident) -> Result<(Expr, Ty), Diag> {
 }
 
 /// Names of the exchange facts, for docs and suggestions.
-pub const XCH_FIELDS: [&str; 10] =
-    ["answered", "has_request", "wait", "limit", "pending", "responses", "matched", "end_of_recording", "recovered", "index"];
+pub const XCH_FIELDS: [&str; 10] = [
+    "answered",
+    "has_request",
+    "wait",
+    "limit",
+    "pending",
+    "responses",
+    "matched",
+    "end_of_recording",
+    "recovered",
+    "index",
+];
 
 fn unit_check(tx: Ty, ty: Ty, a: &ast::Expr, b: &ast::Expr) -> Result<(), Diag> {
     let bare = |e: &ast::Expr| match &e.kind {
@@ -462,11 +563,17 @@ fn unit_check(tx: Ty, ty: Ty, a: &ast::Expr, b: &ast::Expr) -> Result<(), Diag> 
     };
     match (tx, ty) {
         (Ty::Dur, Ty::Int) => match bare(b) {
-            Some(n) => Err(Diag::MissingUnit { span: b.span, number: n }),
+            Some(n) => Err(Diag::MissingUnit {
+                span: b.span,
+                number: n,
+            }),
             None => Err(mismatch(b.span, "a duration", ty)),
         },
         (Ty::Int, Ty::Dur) => match bare(a) {
-            Some(n) => Err(Diag::MissingUnit { span: a.span, number: n }),
+            Some(n) => Err(Diag::MissingUnit {
+                span: a.span,
+                number: n,
+            }),
             None => Err(mismatch(a.span, "a duration", tx)),
         },
         _ => Ok(()),
@@ -474,7 +581,11 @@ fn unit_check(tx: Ty, ty: Ty, a: &ast::Expr, b: &ast::Expr) -> Result<(), Diag> 
 }
 
 fn mismatch(span: ast::Span, expected: &str, found: Ty) -> Diag {
-    Diag::TypeMismatch { span, expected: expected.into(), found: found.article().into() }
+    Diag::TypeMismatch {
+        span,
+        expected: expected.into(),
+        found: found.article().into(),
+    }
 }
 
 /// The type of a constant.
@@ -501,7 +612,12 @@ pub fn render_path(e: &ast::Expr) -> String {
 pub fn suggest(name: &str, candidates: &[String]) -> Option<String> {
     candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < c.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.clone())

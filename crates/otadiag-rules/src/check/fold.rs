@@ -31,16 +31,22 @@ pub fn fold(e: Expr) -> Expr {
             Some(Value::Bool(false)) => return (**b).clone(),
             _ => None,
         },
-        Expr::Min(a, b) | Expr::Max(a, b) => match (lit(a).and_then(Value::num), lit(b).and_then(Value::num)) {
-            (Some(x), Some(y)) => {
-                let v = if matches!(e, Expr::Min(..)) { x.min(y) } else { x.max(y) };
-                Some(match lit(a) {
-                    Some(Value::Dur(_)) => Const::Dur(v),
-                    _ => Const::Int(v),
-                })
+        Expr::Min(a, b) | Expr::Max(a, b) => {
+            match (lit(a).and_then(Value::num), lit(b).and_then(Value::num)) {
+                (Some(x), Some(y)) => {
+                    let v = if matches!(e, Expr::Min(..)) {
+                        x.min(y)
+                    } else {
+                        x.max(y)
+                    };
+                    Some(match lit(a) {
+                        Some(Value::Dur(_)) => Const::Dur(v),
+                        _ => Const::Int(v),
+                    })
+                }
+                _ => None,
             }
-            _ => None,
-        },
+        }
         _ => None,
     };
     match folded {

@@ -37,8 +37,15 @@ impl Env<'_> {
                 }
                 b'{' => {
                     let Some(close) = raw[i + 1..].find('}') else {
-                        let span = Span { file: s.span.file, start: s.span.start + i as u32, end: s.span.end };
-                        self.diags.push(Diag::BadInterpolation { span, what: "`{` is never closed (write `{{` for a brace)".into() });
+                        let span = Span {
+                            file: s.span.file,
+                            start: s.span.start + i as u32,
+                            end: s.span.end,
+                        };
+                        self.diags.push(Diag::BadInterpolation {
+                            span,
+                            what: "`{` is never closed (write `{{` for a brace)".into(),
+                        });
                         break;
                     };
                     let inner = &raw[i + 1..i + 1 + close];
@@ -55,7 +62,10 @@ impl Env<'_> {
                                 Some(f) => {
                                     self.diags.push(Diag::BadInterpolation {
                                         span: f.span,
-                                        what: format!("unknown format `{}`; the formats are `hex` and `ip`", f.name),
+                                        what: format!(
+                                            "unknown format `{}`; the formats are `hex` and `ip`",
+                                            f.name
+                                        ),
                                     });
                                     None
                                 }
@@ -66,7 +76,10 @@ impl Env<'_> {
                         }
                         Err(d) => {
                             let span = d.span().unwrap_or(s.span);
-                            self.diags.push(Diag::BadInterpolation { span, what: d.to_string() });
+                            self.diags.push(Diag::BadInterpolation {
+                                span,
+                                what: d.to_string(),
+                            });
                         }
                     }
                     i += close + 2;

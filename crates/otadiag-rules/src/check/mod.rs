@@ -22,14 +22,26 @@ use std::collections::HashMap;
 /// The 11 parameter types of the method, in the preset checking order.
 pub const BUILTIN_PARAMS: [(&str, &str); 11] = [
     ("request.sent", "the request the flow expected was sent"),
-    ("request.sender", "the request came from a legal client address"),
-    ("request.format", "the request's header fields hold legal values"),
+    (
+        "request.sender",
+        "the request came from a legal client address",
+    ),
+    (
+        "request.format",
+        "the request's header fields hold legal values",
+    ),
     ("request.length", "the request's length fits its service"),
     ("request.flow", "the request comes in a legal order"),
     ("response.sent", "a response came back"),
     ("response.time", "the response came within its timer"),
-    ("response.sender", "the response came from the addressed server"),
-    ("response.format", "the response's header fields and length are legal"),
+    (
+        "response.sender",
+        "the response came from the addressed server",
+    ),
+    (
+        "response.format",
+        "the response's header fields and length are legal",
+    ),
     ("response.type", "the response is positive"),
     ("response.match", "the response belongs to its request"),
 ];
@@ -82,8 +94,14 @@ impl<'a> Env<'a> {
         Diagnostics::locate(self.sources, span)
     }
 
-    pub(crate) fn const_value(&mut self, name: &str, use_span: Span) -> Result<Option<Const>, Diag> {
-        let Some((state, _)) = self.consts.get_mut(name) else { return Ok(None) };
+    pub(crate) fn const_value(
+        &mut self,
+        name: &str,
+        use_span: Span,
+    ) -> Result<Option<Const>, Diag> {
+        let Some((state, _)) = self.consts.get_mut(name) else {
+            return Ok(None);
+        };
         match state {
             ConstState::Done(v) => Ok(v.clone()),
             ConstState::Busy => Err(Diag::WrongContext {
@@ -134,7 +152,10 @@ impl<'a> Env<'a> {
             match el {
                 ast::SetElem::Range(a, b, span) => {
                     if a > b {
-                        return Err(Diag::BadLiteral { span: *span, what: format!("empty range {a}..={b}") });
+                        return Err(Diag::BadLiteral {
+                            span: *span,
+                            what: format!("empty range {a}..={b}"),
+                        });
                     }
                     ranges.push((*a, *b));
                 }
@@ -157,7 +178,10 @@ impl<'a> Env<'a> {
     }
 
     pub(crate) fn table_columns(&self, t: u32) -> (Vec<String>, Vec<Ty>) {
-        (self.tables[t as usize].columns.clone(), self.table_types[t as usize].clone())
+        (
+            self.tables[t as usize].columns.clone(),
+            self.table_types[t as usize].clone(),
+        )
     }
 
     pub(crate) fn table_cell(&self, t: u32, c: u16, key: i64) -> Option<Const> {
@@ -167,7 +191,12 @@ impl<'a> Env<'a> {
 }
 
 /// Checks parsed files (`(path, ast)`, in load order) into a rule set, or returns every problem.
-pub fn check(files: &[ast::File], sources: &[(String, String)], source: &str, revision: &str) -> Result<RuleSet, Vec<Diag>> {
+pub fn check(
+    files: &[ast::File],
+    sources: &[(String, String)],
+    source: &str,
+    revision: &str,
+) -> Result<RuleSet, Vec<Diag>> {
     let mut env = Env::new(sources);
     let mut out = RuleSet {
         source: source.into(),
@@ -178,7 +207,11 @@ pub fn check(files: &[ast::File], sources: &[(String, String)], source: &str, re
             .iter()
             .map(|(n, d)| ir::ParamInfo {
                 name: n.to_string(),
-                side: if n.starts_with("request.") { ir::Side::Request } else { ir::Side::Response },
+                side: if n.starts_with("request.") {
+                    ir::Side::Request
+                } else {
+                    ir::Side::Response
+                },
                 description: d.to_string(),
                 cause: None,
             })

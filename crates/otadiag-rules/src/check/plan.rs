@@ -10,7 +10,13 @@ pub(super) fn build(env: &mut Env, out: &mut RuleSet) {
     // Request side first, then response side; built-ins keep their preset order, declared types follow.
     let mut order: Vec<u16> = Vec::new();
     for side in [Side::Request, Side::Response] {
-        order.extend(out.params.iter().enumerate().filter(|(_, p)| p.side == side).map(|(i, _)| i as u16));
+        order.extend(
+            out.params
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.side == side)
+                .map(|(i, _)| i as u16),
+        );
     }
     for (pi, proto) in out.protocols.iter_mut().enumerate() {
         let mut slots = Vec::new();
@@ -37,7 +43,11 @@ pub(super) fn build(env: &mut Env, out: &mut RuleSet) {
                 .flat_map(|&c| out.checks[c as usize].services.iter().copied())
                 .filter(|s| (0..0x10000).contains(s))
                 .max();
-            let generic: Vec<u32> = checks.iter().copied().filter(|&c| out.checks[c as usize].services.is_empty()).collect();
+            let generic: Vec<u32> = checks
+                .iter()
+                .copied()
+                .filter(|&c| out.checks[c as usize].services.is_empty())
+                .collect();
             let by_service = match max {
                 None => Vec::new(),
                 Some(m) => (0..=m)
@@ -54,16 +64,27 @@ pub(super) fn build(env: &mut Env, out: &mut RuleSet) {
                     })
                     .collect(),
             };
-            slots.push(Slot { param, by_service, generic: generic.into_boxed_slice(), flows: flows.into_boxed_slice() });
+            slots.push(Slot {
+                param,
+                by_service,
+                generic: generic.into_boxed_slice(),
+                flows: flows.into_boxed_slice(),
+            });
         }
         proto.plan.slots = slots;
     }
     // Every parameter type a rule can report must be explained by a cause.
-    let mut used: Vec<(u16, crate::syntax::ast::Span)> = out.checks.iter().map(|c| (c.param, c.span)).collect();
+    let mut used: Vec<(u16, crate::syntax::ast::Span)> =
+        out.checks.iter().map(|c| (c.param, c.span)).collect();
     for f in &out.flows {
         used.push((f.param, f.span));
         used.push((f.sent_param, f.span));
-        for a in f.steps.iter().flat_map(|s| s.actions.iter()).chain(f.finish.iter()) {
+        for a in f
+            .steps
+            .iter()
+            .flat_map(|s| s.actions.iter())
+            .chain(f.finish.iter())
+        {
             if let Action::Require { param, span, .. } = a {
                 used.push((*param, *span));
             }
@@ -73,7 +94,10 @@ pub(super) fn build(env: &mut Env, out: &mut RuleSet) {
     for (p, span) in used {
         if out.params[p as usize].cause.is_none() && !reported.contains(&p) {
             reported.push(p);
-            env.diags.push(Diag::ParameterWithoutCause { span, param: out.params[p as usize].name.clone() });
+            env.diags.push(Diag::ParameterWithoutCause {
+                span,
+                param: out.params[p as usize].name.clone(),
+            });
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{Env, ProtoScope, Scope, Ty};
 use crate::diag::Diag;
-use crate::ir::{self, Const, ConfigField, ConfigValue, Expr, LocKind, Locate, Plan, RuleSet};
+use crate::ir::{self, ConfigField, ConfigValue, Const, Expr, LocKind, Locate, Plan, RuleSet};
 use crate::syntax::ast::{self, BinOp, ExprKind, Item, ProtoClause, Width};
 use otadiag_model::Stage;
 
@@ -17,7 +17,11 @@ pub(super) fn build_all(env: &mut Env, items: &[&Item], out: &mut RuleSet) {
             continue; // duplicate already reported
         }
         let idx = env.protos.len();
-        env.protos.push(ProtoScope { name: p.name.name.clone(), fields: vec![], config: vec![] });
+        env.protos.push(ProtoScope {
+            name: p.name.name.clone(),
+            fields: vec![],
+            config: vec![],
+        });
         let proto = build(env, p, idx);
         out.protocols.push(proto);
     }
@@ -42,7 +46,10 @@ pub(super) fn build_all(env: &mut Env, items: &[&Item], out: &mut RuleSet) {
 
 fn once<T>(env: &mut Env, slot: &mut Option<T>, v: T, clause: &str, span: ast::Span) {
     if slot.is_some() {
-        env.diags.push(Diag::DuplicateClause { span, clause: clause.into() });
+        env.diags.push(Diag::DuplicateClause {
+            span,
+            clause: clause.into(),
+        });
     } else {
         *slot = Some(v);
     }
@@ -55,7 +62,14 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
     // Fields and config first: clause expressions may use them whatever the clause order.
     for c in &p.clauses {
         match c {
-            ProtoClause::Field { name: f, width, offset, mask, len, span } => field(env, idx, f, *width, *offset, *mask, len, *span),
+            ProtoClause::Field {
+                name: f,
+                width,
+                offset,
+                mask,
+                len,
+                span,
+            } => field(env, idx, f, *width, *offset, *mask, len, *span),
             ProtoClause::Config(n, v) => config(env, idx, n, v),
             _ => {}
         }
@@ -136,14 +150,47 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
                     }
                 }
             }
-            ProtoClause::Response(e) => classifier(env, &mut proto.is_response, e, &sc(false, false, true, "in `response when`"), "response when"),
-            ProtoClause::Negative(e) => classifier(env, &mut proto.is_negative, e, &sc(false, false, true, "in `negative when`"), "negative when"),
-            ProtoClause::Pending(e) => classifier(env, &mut proto.is_pending, e, &sc(false, false, true, "in `pending when`"), "pending when"),
-            ProtoClause::Functional(e) => classifier(env, &mut proto.is_functional, e, &sc(true, false, false, "in `functional when`"), "functional when"),
-            ProtoClause::Match(e) => classifier(env, &mut proto.matches, e, &sc(true, true, false, "in `match`"), "match"),
+            ProtoClause::Response(e) => classifier(
+                env,
+                &mut proto.is_response,
+                e,
+                &sc(false, false, true, "in `response when`"),
+                "response when",
+            ),
+            ProtoClause::Negative(e) => classifier(
+                env,
+                &mut proto.is_negative,
+                e,
+                &sc(false, false, true, "in `negative when`"),
+                "negative when",
+            ),
+            ProtoClause::Pending(e) => classifier(
+                env,
+                &mut proto.is_pending,
+                e,
+                &sc(false, false, true, "in `pending when`"),
+                "pending when",
+            ),
+            ProtoClause::Functional(e) => classifier(
+                env,
+                &mut proto.is_functional,
+                e,
+                &sc(true, false, false, "in `functional when`"),
+                "functional when",
+            ),
+            ProtoClause::Match(e) => classifier(
+                env,
+                &mut proto.matches,
+                e,
+                &sc(true, true, false, "in `match`"),
+                "match",
+            ),
             ProtoClause::Pair(e) => {
                 if pair_seen {
-                    env.diags.push(Diag::DuplicateClause { span: e.span, clause: "pair".into() });
+                    env.diags.push(Diag::DuplicateClause {
+                        span: e.span,
+                        clause: "pair".into(),
+                    });
                 }
                 pair_seen = true;
                 proto.pair = pair(env, e, idx);
@@ -151,7 +198,11 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
             ProtoClause::Timer(kind, e) => {
                 let s = sc(true, false, false, "in a timer");
                 if let Some(x) = env.expr_of(e, &s, Ty::Dur) {
-                    let slot = if kind.name == "first" { &mut proto.timer_first } else { &mut proto.timer_pending };
+                    let slot = if kind.name == "first" {
+                        &mut proto.timer_first
+                    } else {
+                        &mut proto.timer_pending
+                    };
                     once(env, slot, x, &format!("timer {}", kind.name), kind.span);
                 }
             }
@@ -168,15 +219,27 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
                 let v = env.expr_of(value, &s, Ty::Int);
                 let w = when.as_ref().and_then(|w| env.expr_of(w, &s, Ty::Bool));
                 if let Some(value) = v {
-                    let kind = if kind.name == "packet" { LocKind::Packet } else { LocKind::Block };
-                    proto.locate.push(Locate { kind, value, when: w });
+                    let kind = if kind.name == "packet" {
+                        LocKind::Packet
+                    } else {
+                        LocKind::Block
+                    };
+                    proto.locate.push(Locate {
+                        kind,
+                        value,
+                        when: w,
+                    });
                 }
             }
             ProtoClause::Field { .. } | ProtoClause::Config(..) => {}
         }
     }
     let missing = |env: &mut Env, clause: &'static str| {
-        env.diags.push(Diag::MissingClause { span: p.name.span, protocol: name.clone(), clause })
+        env.diags.push(Diag::MissingClause {
+            span: p.name.span,
+            protocol: name.clone(),
+            clause,
+        })
     };
     match stage {
         Some(s) => proto.stage = s,
@@ -210,19 +273,35 @@ fn classifier(env: &mut Env, slot: &mut Option<Expr>, e: &ast::Expr, sc: &Scope,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn field(env: &mut Env, idx: usize, f: &ast::Ident, width: Width, offset: i64, mask: Option<i64>, len: &Option<ast::Ident>, span: ast::Span) {
+fn field(
+    env: &mut Env,
+    idx: usize,
+    f: &ast::Ident,
+    width: Width,
+    offset: i64,
+    mask: Option<i64>,
+    len: &Option<ast::Ident>,
+    span: ast::Span,
+) {
     let bad = |what: String| Diag::BadField { span, what };
     if env.protos[idx].fields.iter().any(|x| x.name == f.name) {
-        env.diags.push(Diag::Duplicate { span: f.span, kind: "field", name: f.name.clone(), first: "this protocol".into() });
+        env.diags.push(Diag::Duplicate {
+            span: f.span,
+            kind: "field",
+            name: f.name.clone(),
+            first: "this protocol".into(),
+        });
         return;
     }
     if !(0..=0xFFFF).contains(&offset) {
-        env.diags.push(bad(format!("offset {offset} is out of range")));
+        env.diags
+            .push(bad(format!("offset {offset} is out of range")));
         return;
     }
     let (width, len_field) = match (width, len) {
         (Width::Bytes(w), None) => (w, None),
-        (Width::Var, Some(l)) => match env.protos[idx].fields.iter().position(|x| x.name == l.name) {
+        (Width::Var, Some(l)) => match env.protos[idx].fields.iter().position(|x| x.name == l.name)
+        {
             Some(i) => (0, Some(i as u16)),
             None => {
                 env.diags.push(Diag::UnknownField {
@@ -234,8 +313,16 @@ fn field(env: &mut Env, idx: usize, f: &ast::Ident, width: Width, offset: i64, m
                 return;
             }
         },
-        (Width::Var, None) => return env.diags.push(bad("`uint` needs `len FIELD` (the field holding its byte count)".into())),
-        (Width::Bytes(_), Some(_)) => return env.diags.push(bad("`len` applies only to `uint` fields".into())),
+        (Width::Var, None) => {
+            return env.diags.push(bad(
+                "`uint` needs `len FIELD` (the field holding its byte count)".into(),
+            ))
+        }
+        (Width::Bytes(_), Some(_)) => {
+            return env
+                .diags
+                .push(bad("`len` applies only to `uint` fields".into()))
+        }
     };
     let mask = mask.map(|m| m as u64).unwrap_or(u64::MAX);
     if mask == 0 {
@@ -255,7 +342,10 @@ fn field(env: &mut Env, idx: usize, f: &ast::Ident, width: Width, offset: i64, m
 fn config(env: &mut Env, idx: usize, n: &ast::Ident, v: &ast::ConfigValue) {
     let ty = match v {
         ast::ConfigValue::Set(_) => None,
-        ast::ConfigValue::Expr(ast::Expr { kind: ExprKind::Name(s), .. }) if env.set_id(s).is_some() => None,
+        ast::ConfigValue::Expr(ast::Expr {
+            kind: ExprKind::Name(s),
+            ..
+        }) if env.set_id(s).is_some() => None,
         ast::ConfigValue::Expr(e) => match env.expr(e, &Scope::CONST) {
             Some((Expr::Lit(c), _)) => Some(super::expr::const_ty(&c)),
             Some(_) => {
@@ -272,7 +362,9 @@ fn config_defaults(env: &mut Env, p: &ast::Protocol, idx: usize) -> Vec<ConfigFi
     let _ = idx;
     let mut out = Vec::new();
     for c in &p.clauses {
-        let ProtoClause::Config(n, v) = c else { continue };
+        let ProtoClause::Config(n, v) = c else {
+            continue;
+        };
         let default = match v {
             ast::ConfigValue::Set(lit) => match env.set_value(lit) {
                 Ok(s) => ConfigValue::Set(s),
@@ -281,7 +373,10 @@ fn config_defaults(env: &mut Env, p: &ast::Protocol, idx: usize) -> Vec<ConfigFi
                     continue;
                 }
             },
-            ast::ConfigValue::Expr(ast::Expr { kind: ExprKind::Name(s), .. }) if env.set_id(s).is_some() => {
+            ast::ConfigValue::Expr(ast::Expr {
+                kind: ExprKind::Name(s),
+                ..
+            }) if env.set_id(s).is_some() => {
                 ConfigValue::Set(env.sets[env.set_id(s).unwrap() as usize].clone())
             }
             ast::ConfigValue::Expr(e) => {
@@ -294,7 +389,10 @@ fn config_defaults(env: &mut Env, p: &ast::Protocol, idx: usize) -> Vec<ConfigFi
                 v
             }
         };
-        out.push(ConfigField { name: n.name.clone(), default });
+        out.push(ConfigField {
+            name: n.name.clone(),
+            default,
+        });
     }
     out
 }
@@ -302,15 +400,32 @@ fn config_defaults(env: &mut Env, p: &ast::Protocol, idx: usize) -> Vec<ConfigFi
 fn pair(env: &mut Env, e: &ast::Expr, idx: usize) -> Vec<(Expr, Expr)> {
     let mut terms = Vec::new();
     flatten_and(e, &mut terms);
-    let req = Scope { protocol: Some(idx), req: true, rsp: false, msg: false, xch: false, unit: false, vars: &[], place: "on the request side of `pair`" };
-    let rsp = Scope { req: false, rsp: true, place: "on the response side of `pair`", ..req };
+    let req = Scope {
+        protocol: Some(idx),
+        req: true,
+        rsp: false,
+        msg: false,
+        xch: false,
+        unit: false,
+        vars: &[],
+        place: "on the request side of `pair`",
+    };
+    let rsp = Scope {
+        req: false,
+        rsp: true,
+        place: "on the response side of `pair`",
+        ..req
+    };
     let mut out = Vec::new();
     for t in terms {
         let ExprKind::Binary(BinOp::Eq, a, b) = &t.kind else {
             env.diags.push(Diag::BadPair { span: t.span });
             continue;
         };
-        let (Some(x), Some(y)) = (env.expr_of(a, &req, Ty::Int), env.expr_of(b, &rsp, Ty::Int)) else { continue };
+        let (Some(x), Some(y)) = (env.expr_of(a, &req, Ty::Int), env.expr_of(b, &rsp, Ty::Int))
+        else {
+            continue;
+        };
         out.push((x, y));
     }
     out

@@ -16,7 +16,8 @@ pub(super) fn build_all(env: &mut Env, files: &[ast::File], out: &mut RuleSet) {
                 Item::Use(id) => match out.protocols.iter().position(|p| p.name == id.name) {
                     Some(i) => current = Some(i),
                     None => {
-                        let names: Vec<String> = out.protocols.iter().map(|p| p.name.clone()).collect();
+                        let names: Vec<String> =
+                            out.protocols.iter().map(|p| p.name.clone()).collect();
                         env.diags.push(Diag::UnknownName {
                             span: id.span,
                             kind: "protocol",
@@ -25,7 +26,9 @@ pub(super) fn build_all(env: &mut Env, files: &[ast::File], out: &mut RuleSet) {
                         });
                     }
                 },
-                Item::Protocol(p) => current = out.protocols.iter().position(|q| q.name == p.name.name),
+                Item::Protocol(p) => {
+                    current = out.protocols.iter().position(|q| q.name == p.name.name)
+                }
                 Item::Check(c) => {
                     if let Some(proto) = protocol_for(env, out, current, c.span) {
                         if let Some(chk) = check(env, out, c, proto) {
@@ -46,15 +49,26 @@ pub(super) fn build_all(env: &mut Env, files: &[ast::File], out: &mut RuleSet) {
     }
 }
 
-fn protocol_for(env: &mut Env, out: &RuleSet, current: Option<usize>, span: ast::Span) -> Option<usize> {
+fn protocol_for(
+    env: &mut Env,
+    out: &RuleSet,
+    current: Option<usize>,
+    span: ast::Span,
+) -> Option<usize> {
     if current.is_some() {
         return current;
     }
     if out.protocols.len() == 1 {
         return Some(0);
     }
-    let head = ast::Span { end: span.start + 5, ..span };
-    env.diags.push(Diag::NoProtocol { span: head, count: out.protocols.len() });
+    let head = ast::Span {
+        end: span.start + 5,
+        ..span
+    };
+    env.diags.push(Diag::NoProtocol {
+        span: head,
+        count: out.protocols.len(),
+    });
     None
 }
 
@@ -67,7 +81,11 @@ fn scope(proto: usize, side: Side, vars: &[String]) -> Scope<'_> {
         xch: true,
         unit: true,
         vars,
-        place: if side == Side::Request { "in a request-side rule" } else { "in a response-side rule" },
+        place: if side == Side::Request {
+            "in a request-side rule"
+        } else {
+            "in a response-side rule"
+        },
     }
 }
 
@@ -82,11 +100,13 @@ fn infer_measure(e: &ast::Expr) -> Option<(&ast::Expr, &ast::Expr)> {
 fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<ir::Check> {
     let param = param_id(env, out, &c.param);
     // Keep checking the body under an unknown parameter type, so one load reports everything.
-    let side = param.map(|p| out.params[p as usize].side).unwrap_or(if c.param.name.starts_with("response.") {
-        Side::Response
-    } else {
-        Side::Request
-    });
+    let side = param.map(|p| out.params[p as usize].side).unwrap_or(
+        if c.param.name.starts_with("response.") {
+            Side::Response
+        } else {
+            Side::Request
+        },
+    );
     let param = param.unwrap_or(0);
     let sc = scope(proto, side, &[]);
     let mut chk = ir::Check {
@@ -109,7 +129,10 @@ fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<i
     for clause in &c.clauses {
         let (name, span) = clause_name(clause);
         if name != "service" && seen.contains(&name) {
-            env.diags.push(Diag::DuplicateClause { span, clause: name.into() });
+            env.diags.push(Diag::DuplicateClause {
+                span,
+                clause: name.into(),
+            });
             continue;
         }
         seen.push(name);
@@ -127,7 +150,9 @@ fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<i
             CheckClause::Measure(_) | CheckClause::Limit(_) => {}
             CheckClause::Message(s) => message = Some(env.message(s, &sc)),
             CheckClause::Help(s) => chk.help = Some(env.message(s, &sc)),
-            CheckClause::Locate(k, e) => chk.locate = env.expr_of(e, &sc, Ty::Int).map(|x| (loc_kind(k), x)),
+            CheckClause::Locate(k, e) => {
+                chk.locate = env.expr_of(e, &sc, Ty::Int).map(|x| (loc_kind(k), x))
+            }
         }
     }
     // An explicit measure/limit clause wins over the inferred one; re-apply in clause order.
@@ -141,12 +166,17 @@ fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<i
     match require {
         Some(r) => chk.require = r,
         None if !seen.contains(&"require") => {
-            env.diags.push(Diag::MissingRequire { span: c.id.span, id: c.id.name.clone() });
+            env.diags.push(Diag::MissingRequire {
+                span: c.id.span,
+                id: c.id.name.clone(),
+            });
             return None;
         }
         None => return None,
     }
-    chk.message = message.unwrap_or_else(|| ir::Message { pieces: vec![ir::Piece::Lit(chk.title.clone())] });
+    chk.message = message.unwrap_or_else(|| ir::Message {
+        pieces: vec![ir::Piece::Lit(chk.title.clone())],
+    });
     Some(chk)
 }
 
@@ -183,17 +213,33 @@ fn flow(env: &mut Env, out: &RuleSet, f: &ast::Flow, proto: usize) -> Option<ir:
     env.var_types.clear();
     for (id, e) in &f.vars {
         if names.contains(&id.name) {
-            env.diags.push(Diag::Duplicate { span: id.span, kind: "flow variable", name: id.name.clone(), first: "this flow".into() });
+            env.diags.push(Diag::Duplicate {
+                span: id.span,
+                kind: "flow variable",
+                name: id.name.clone(),
+                first: "this flow".into(),
+            });
             continue;
         }
-        let sc = Scope { req: false, rsp: false, xch: false, ..scope(proto, Side::Request, &names) };
-        let (x, t) = env.expr(e, &sc).unwrap_or((Expr::Lit(ir::Const::Int(0)), Ty::Int));
+        let sc = Scope {
+            req: false,
+            rsp: false,
+            xch: false,
+            ..scope(proto, Side::Request, &names)
+        };
+        let (x, t) = env
+            .expr(e, &sc)
+            .unwrap_or((Expr::Lit(ir::Const::Int(0)), Ty::Int));
         env.var_types.push(t);
         names.push(id.name.clone());
         vars.push((id.name.clone(), x));
     }
     let sc = scope(proto, Side::Response, &names);
-    let skips = f.skips.iter().filter_map(|s| env.expr_of(s, &sc, Ty::Bool)).collect();
+    let skips = f
+        .skips
+        .iter()
+        .filter_map(|s| env.expr_of(s, &sc, Ty::Bool))
+        .collect();
     let mut steps: Vec<Step> = Vec::new();
     for part in &f.parts {
         let (group_steps, grouped): (&[ast::Step], bool) = match part {
@@ -203,9 +249,16 @@ fn flow(env: &mut Env, out: &RuleSet, f: &ast::Flow, proto: usize) -> Option<ir:
         let first = steps.len();
         for s in group_steps {
             if steps.iter().any(|x| x.name == s.name.name) {
-                env.diags.push(Diag::Duplicate { span: s.name.span, kind: "step", name: s.name.name.clone(), first: "this flow".into() });
+                env.diags.push(Diag::Duplicate {
+                    span: s.name.span,
+                    kind: "step",
+                    name: s.name.name.clone(),
+                    first: "this flow".into(),
+                });
             }
-            let when = env.expr_of(&s.when, &sc, Ty::Bool).unwrap_or(Expr::Lit(ir::Const::Bool(false)));
+            let when = env
+                .expr_of(&s.when, &sc, Ty::Bool)
+                .unwrap_or(Expr::Lit(ir::Const::Bool(false)));
             let actions = actions(env, out, &s.actions, &sc, &names, param);
             steps.push(Step {
                 name: s.name.name.clone(),
@@ -224,7 +277,12 @@ fn flow(env: &mut Env, out: &RuleSet, f: &ast::Flow, proto: usize) -> Option<ir:
             }
         }
     }
-    let fin_sc = Scope { req: false, rsp: false, xch: false, ..scope(proto, Side::Request, &names) };
+    let fin_sc = Scope {
+        req: false,
+        rsp: false,
+        xch: false,
+        ..scope(proto, Side::Request, &names)
+    };
     let finish = actions(env, out, &f.finish, &fin_sc, &names, sent_param);
     let help = f.help.as_ref().map(|h| env.message(h, &fin_sc));
     Some(ir::Flow {
@@ -242,7 +300,14 @@ fn flow(env: &mut Env, out: &RuleSet, f: &ast::Flow, proto: usize) -> Option<ir:
     })
 }
 
-fn actions(env: &mut Env, out: &RuleSet, acts: &[ast::Action], sc: &Scope, names: &[String], default_param: u16) -> Vec<Action> {
+fn actions(
+    env: &mut Env,
+    out: &RuleSet,
+    acts: &[ast::Action],
+    sc: &Scope,
+    names: &[String],
+    default_param: u16,
+) -> Vec<Action> {
     let mut v = Vec::new();
     for a in acts {
         match a {
@@ -261,7 +326,13 @@ fn actions(env: &mut Env, out: &RuleSet, acts: &[ast::Action], sc: &Scope, names
                     v.push(Action::Set(i as u16, x));
                 }
             }
-            ast::Action::Require { param, cond, message, locate, span } => {
+            ast::Action::Require {
+                param,
+                cond,
+                message,
+                locate,
+                span,
+            } => {
                 let p = match param {
                     Some(p) => match param_id(env, out, p) {
                         Some(p) => p,
@@ -269,14 +340,26 @@ fn actions(env: &mut Env, out: &RuleSet, acts: &[ast::Action], sc: &Scope, names
                     },
                     None => default_param,
                 };
-                let Some(c) = env.expr_of(cond, sc, Ty::Bool) else { continue };
+                let Some(c) = env.expr_of(cond, sc, Ty::Bool) else {
+                    continue;
+                };
                 let (measure, limit) = match infer_measure(cond) {
                     Some((m, l)) => (env.expr(m, sc).map(|x| x.0), env.expr(l, sc).map(|x| x.0)),
                     None => (None, None),
                 }; // `cond` checked without error above, so its operands check cleanly
                 let message = env.message(message, sc);
-                let locate = locate.as_ref().and_then(|(k, e)| env.expr_of(e, sc, Ty::Int).map(|x| (loc_kind(k), x)));
-                v.push(Action::Require { param: p, cond: c, message, locate, measure, limit, span: *span });
+                let locate = locate
+                    .as_ref()
+                    .and_then(|(k, e)| env.expr_of(e, sc, Ty::Int).map(|x| (loc_kind(k), x)));
+                v.push(Action::Require {
+                    param: p,
+                    cond: c,
+                    message,
+                    locate,
+                    measure,
+                    limit,
+                    span: *span,
+                });
             }
         }
     }

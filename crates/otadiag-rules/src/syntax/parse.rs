@@ -30,7 +30,11 @@ pub fn parse_file(file: u32, src: &str) -> Result<File, Diag> {
 
 /// Parses the inside of a `{...}` interpolation: an expression and an optional format name.
 /// `offset` is the byte offset of the text within its file, so spans point into the file.
-pub fn parse_interpolation(file: u32, offset: u32, text: &str) -> Result<(Expr, Option<Ident>), Diag> {
+pub fn parse_interpolation(
+    file: u32,
+    offset: u32,
+    text: &str,
+) -> Result<(Expr, Option<Ident>), Diag> {
     let mut pairs = Grammar::parse(Rule::interp, text).map_err(|e| {
         let mut d = syntax_error(file, e);
         if let Diag::Syntax { span, .. } = &mut d {
@@ -93,15 +97,26 @@ fn syntax_error(file: u32, e: pest::error::Error<Rule>) -> Diag {
     };
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<String> = positives.iter().map(|r| rule_words(*r).to_string()).collect();
+            let mut words: Vec<String> = positives
+                .iter()
+                .map(|r| rule_words(*r).to_string())
+                .collect();
             words.dedup();
             words.join(", ")
         }
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
     Diag::Syntax {
-        span: Span { file, start: start as u32, end: end.max(start) as u32 },
-        expected: if expected.is_empty() { "something else".into() } else { expected },
+        span: Span {
+            file,
+            start: start as u32,
+            end: end.max(start) as u32,
+        },
+        expected: if expected.is_empty() {
+            "something else".into()
+        } else {
+            expected
+        },
     }
 }
 
@@ -109,12 +124,28 @@ fn syntax_error(file: u32, e: pest::error::Error<Rule>) -> Diag {
 fn rule_words(r: Rule) -> &'static str {
     match r {
         Rule::EOI => "end of file",
-        Rule::use_decl | Rule::const_decl | Rule::set_decl | Rule::table_decl | Rule::parameter_decl
-        | Rule::cause_decl | Rule::protocol_decl | Rule::check_decl | Rule::flow_decl => {
+        Rule::use_decl
+        | Rule::const_decl
+        | Rule::set_decl
+        | Rule::table_decl
+        | Rule::parameter_decl
+        | Rule::cause_decl
+        | Rule::protocol_decl
+        | Rule::check_decl
+        | Rule::flow_decl => {
             "a declaration (use, const, set, table, parameter, cause, protocol, check, flow)"
         }
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::bit_expr
-        | Rule::shift_expr | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => "an expression",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::bit_expr
+        | Rule::shift_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary
+        | Rule::postfix => "an expression",
         Rule::or_op | Rule::and_op => "`and` / `or`",
         Rule::cmp_op => "a comparison (==, !=, <, <=, >, >=)",
         Rule::in_op => "`in`",
@@ -136,8 +167,16 @@ fn rule_words(r: Rule) -> &'static str {
         Rule::dir_word => "`request` or `response`",
         Rule::index => "`[`",
         Rule::member => "`.`",
-        Rule::c_service | Rule::c_when | Rule::c_require | Rule::c_measure | Rule::c_limit | Rule::c_message
-        | Rule::c_help | Rule::c_locate => "a check clause (service, when, require, measure, limit, message, help, locate)",
+        Rule::c_service
+        | Rule::c_when
+        | Rule::c_require
+        | Rule::c_measure
+        | Rule::c_limit
+        | Rule::c_message
+        | Rule::c_help
+        | Rule::c_locate => {
+            "a check clause (service, when, require, measure, limit, message, help, locate)"
+        }
         Rule::f_skip | Rule::f_var | Rule::f_help | Rule::f_finish | Rule::group => {
             "a flow item (skip, var, help, step, repeat, finish)"
         }
@@ -154,16 +193,26 @@ struct Builder {
 impl Builder {
     fn span(&self, p: &P) -> Span {
         let s = p.as_span();
-        Span { file: self.file, start: s.start() as u32, end: s.end() as u32 }
+        Span {
+            file: self.file,
+            start: s.start() as u32,
+            end: s.end() as u32,
+        }
     }
 
     fn ident(&self, p: P) -> Ident {
-        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
     }
 
     fn string(&self, p: P) -> Str {
         let inner = p.into_inner().next().expect("str_inner");
-        Str { raw: inner.as_str().to_string(), span: self.span(&inner) }
+        Str {
+            raw: inner.as_str().to_string(),
+            span: self.span(&inner),
+        }
     }
 
     fn int(&self, p: &P) -> Result<i64, Diag> {
@@ -179,9 +228,18 @@ impl Builder {
         let mut it = p.into_inner();
         Ok(match rule {
             Rule::use_decl => Item::Use(self.ident(it.next().unwrap())),
-            Rule::const_decl => Item::Const(self.ident(it.next().unwrap()), self.expr(it.next().unwrap())?),
-            Rule::set_decl => Item::Set(self.ident(it.next().unwrap()), self.set_lit(it.next().unwrap())?),
-            Rule::parameter_decl => Item::Parameter(self.ident(it.next().unwrap()), it.next().map(|s| self.string(s))),
+            Rule::const_decl => Item::Const(
+                self.ident(it.next().unwrap()),
+                self.expr(it.next().unwrap())?,
+            ),
+            Rule::set_decl => Item::Set(
+                self.ident(it.next().unwrap()),
+                self.set_lit(it.next().unwrap())?,
+            ),
+            Rule::parameter_decl => Item::Parameter(
+                self.ident(it.next().unwrap()),
+                it.next().map(|s| self.string(s)),
+            ),
             Rule::cause_decl => Item::Cause(Cause {
                 name: self.ident(it.next().unwrap()),
                 param: self.ident(it.next().unwrap()),
@@ -192,14 +250,24 @@ impl Builder {
             Rule::protocol_decl => {
                 let name = self.ident(it.next().unwrap());
                 let clauses = it.map(|c| self.proto_clause(c)).collect::<Result<_, _>>()?;
-                Item::Protocol(Protocol { name, clauses, span })
+                Item::Protocol(Protocol {
+                    name,
+                    clauses,
+                    span,
+                })
             }
             Rule::check_decl => {
                 let id = self.ident(it.next().unwrap());
                 let param = self.ident(it.next().unwrap());
                 let title = self.string(it.next().unwrap());
                 let clauses = it.map(|c| self.check_clause(c)).collect::<Result<_, _>>()?;
-                Item::Check(Check { id, param, title, clauses, span })
+                Item::Check(Check {
+                    id,
+                    param,
+                    title,
+                    clauses,
+                    span,
+                })
             }
             Rule::flow_decl => Item::Flow(self.flow(it, span)?),
             r => unreachable!("item rule {r:?}"),
@@ -235,7 +303,12 @@ impl Builder {
                 r => unreachable!("table part {r:?}"),
             }
         }
-        Ok(Table { name, key, columns, rows })
+        Ok(Table {
+            name,
+            key,
+            columns,
+            rows,
+        })
     }
 
     fn range(&self, p: P) -> Result<(i64, i64, Span), Diag> {

@@ -42,7 +42,14 @@ impl Builder {
                         _ => len = Some(self.ident(o.into_inner().next().unwrap())),
                     }
                 }
-                ProtoClause::Field { name, width, offset, mask, len, span }
+                ProtoClause::Field {
+                    name,
+                    width,
+                    offset,
+                    mask,
+                    len,
+                    span,
+                }
             }
             Rule::p_service => ProtoClause::Service(self.ident(it.next().unwrap())),
             Rule::p_response => ProtoClause::Response(self.expr(it.next().unwrap())?),
@@ -51,7 +58,10 @@ impl Builder {
             Rule::p_functional => ProtoClause::Functional(self.expr(it.next().unwrap())?),
             Rule::p_pair => ProtoClause::Pair(self.expr(it.next().unwrap())?),
             Rule::p_match => ProtoClause::Match(self.expr(it.next().unwrap())?),
-            Rule::p_timer => ProtoClause::Timer(self.ident(it.next().unwrap()), self.expr(it.next().unwrap())?),
+            Rule::p_timer => ProtoClause::Timer(
+                self.ident(it.next().unwrap()),
+                self.expr(it.next().unwrap())?,
+            ),
             Rule::p_config => {
                 let name = self.ident(it.next().unwrap());
                 let v = it.next().unwrap();
@@ -93,12 +103,19 @@ impl Builder {
             Rule::c_limit => CheckClause::Limit(self.expr(it.next().unwrap())?),
             Rule::c_message => CheckClause::Message(self.string(it.next().unwrap())),
             Rule::c_help => CheckClause::Help(self.string(it.next().unwrap())),
-            Rule::c_locate => CheckClause::Locate(self.ident(it.next().unwrap()), self.expr(it.next().unwrap())?),
+            Rule::c_locate => CheckClause::Locate(
+                self.ident(it.next().unwrap()),
+                self.expr(it.next().unwrap())?,
+            ),
             r => unreachable!("check clause {r:?}"),
         })
     }
 
-    pub(super) fn flow(&self, mut it: pest::iterators::Pairs<Rule>, span: Span) -> Result<Flow, Diag> {
+    pub(super) fn flow(
+        &self,
+        mut it: pest::iterators::Pairs<Rule>,
+        span: Span,
+    ) -> Result<Flow, Diag> {
         let id = self.ident(it.next().unwrap());
         let mut next = it.next().unwrap();
         let param = if next.as_rule() == Rule::param_name {
@@ -125,14 +142,18 @@ impl Builder {
                 Rule::f_skip => flow.skips.push(self.expr(p.into_inner().next().unwrap())?),
                 Rule::f_var => {
                     let mut v = p.into_inner();
-                    flow.vars.push((self.ident(v.next().unwrap()), self.expr(v.next().unwrap())?));
+                    flow.vars
+                        .push((self.ident(v.next().unwrap()), self.expr(v.next().unwrap())?));
                 }
                 Rule::f_help => flow.help = Some(self.string(p.into_inner().next().unwrap())),
                 Rule::f_finish => flow.finish = self.actions(p.into_inner().next().unwrap())?,
                 Rule::step => flow.parts.push(FlowPart::Step(self.step(p)?)),
                 Rule::group => {
                     let gspan = self.span(&p);
-                    let steps = p.into_inner().map(|s| self.step(s)).collect::<Result<_, _>>()?;
+                    let steps = p
+                        .into_inner()
+                        .map(|s| self.step(s))
+                        .collect::<Result<_, _>>()?;
                     flow.parts.push(FlowPart::Group(steps, gspan));
                 }
                 r => unreachable!("flow item {r:?}"),
@@ -158,7 +179,13 @@ impl Builder {
             Some(body) => self.actions(body)?,
             None => vec![],
         };
-        Ok(Step { name, modifier, title, when, actions })
+        Ok(Step {
+            name,
+            modifier,
+            title,
+            when,
+            actions,
+        })
     }
 
     fn actions(&self, body: P) -> Result<Vec<Action>, Diag> {
@@ -168,7 +195,10 @@ impl Builder {
             match a.as_rule() {
                 Rule::s_set => {
                     let mut s = a.into_inner();
-                    out.push(Action::Set(self.ident(s.next().unwrap()), self.expr(s.next().unwrap())?));
+                    out.push(Action::Set(
+                        self.ident(s.next().unwrap()),
+                        self.expr(s.next().unwrap())?,
+                    ));
                 }
                 Rule::s_require => {
                     let mut s = a.into_inner().peekable();
@@ -186,7 +216,13 @@ impl Builder {
                         }
                         None => None,
                     };
-                    out.push(Action::Require { param, cond, message, locate, span });
+                    out.push(Action::Require {
+                        param,
+                        cond,
+                        message,
+                        locate,
+                        span,
+                    });
                 }
                 r => unreachable!("action {r:?}"),
             }
@@ -198,14 +234,22 @@ impl Builder {
         let span = self.span(&p);
         match p.as_rule() {
             Rule::expr => self.expr(p.into_inner().next().unwrap()),
-            Rule::or_expr | Rule::and_expr | Rule::bit_expr | Rule::shift_expr | Rule::add_expr | Rule::mul_expr => {
+            Rule::or_expr
+            | Rule::and_expr
+            | Rule::bit_expr
+            | Rule::shift_expr
+            | Rule::add_expr
+            | Rule::mul_expr => {
                 let mut it = p.into_inner();
                 let mut lhs = self.expr(it.next().unwrap())?;
                 while let Some(op) = it.next() {
                     let rhs = self.expr(it.next().unwrap())?;
                     let op = bin_op(op.as_str());
                     let span = lhs.span.to(rhs.span);
-                    lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+                    lhs = Expr {
+                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                        span,
+                    };
                 }
                 Ok(lhs)
             }
@@ -221,7 +265,10 @@ impl Builder {
                 }
                 let mut e = inner.expect("operand");
                 for op in ops.into_iter().rev() {
-                    e = Expr { kind: ExprKind::Unary(op, Box::new(e)), span };
+                    e = Expr {
+                        kind: ExprKind::Unary(op, Box::new(e)),
+                        span,
+                    };
                 }
                 Ok(e)
             }
@@ -235,10 +282,16 @@ impl Builder {
                         Rule::set_lit => SetRef::Lit(self.set_lit(rhs)?),
                         _ => SetRef::Named(Box::new(self.expr(rhs)?)),
                     };
-                    return Ok(Expr { kind: ExprKind::In(Box::new(lhs), set), span });
+                    return Ok(Expr {
+                        kind: ExprKind::In(Box::new(lhs), set),
+                        span,
+                    });
                 }
                 let rhs = self.expr(rhs)?;
-                Ok(Expr { kind: ExprKind::Binary(bin_op(op.as_str()), Box::new(lhs), Box::new(rhs)), span })
+                Ok(Expr {
+                    kind: ExprKind::Binary(bin_op(op.as_str()), Box::new(lhs), Box::new(rhs)),
+                    span,
+                })
             }
             Rule::postfix => {
                 let mut it = p.into_inner();
@@ -247,8 +300,14 @@ impl Builder {
                     let pspan = e.span.to(self.span(&post));
                     let inner = post.into_inner().next().unwrap();
                     e = match inner.as_rule() {
-                        Rule::ident => Expr { kind: ExprKind::Member(Box::new(e), self.ident(inner)), span: pspan },
-                        _ => Expr { kind: ExprKind::Index(Box::new(e), Box::new(self.expr(inner)?)), span: pspan },
+                        Rule::ident => Expr {
+                            kind: ExprKind::Member(Box::new(e), self.ident(inner)),
+                            span: pspan,
+                        },
+                        _ => Expr {
+                            kind: ExprKind::Index(Box::new(e), Box::new(self.expr(inner)?)),
+                            span: pspan,
+                        },
                     };
                 }
                 Ok(e)
@@ -258,31 +317,57 @@ impl Builder {
                 let c = self.expr(it.next().unwrap())?;
                 let a = self.expr(it.next().unwrap())?;
                 let b = self.expr(it.next().unwrap())?;
-                Ok(Expr { kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), span })
+                Ok(Expr {
+                    kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)),
+                    span,
+                })
             }
             Rule::call => {
                 let mut it = p.into_inner();
                 let name = self.ident(it.next().unwrap());
                 let args = it.map(|a| self.expr(a)).collect::<Result<_, _>>()?;
-                Ok(Expr { kind: ExprKind::Call(name, args), span })
+                Ok(Expr {
+                    kind: ExprKind::Call(name, args),
+                    span,
+                })
             }
-            Rule::ident => Ok(Expr { kind: ExprKind::Name(p.as_str().to_string()), span }),
-            Rule::int_lit => Ok(Expr { kind: ExprKind::Int(self.int(&p)?), span }),
-            Rule::bool_lit => Ok(Expr { kind: ExprKind::Bool(p.as_str() == "true"), span }),
-            Rule::string => Ok(Expr { kind: ExprKind::Str(self.string(p).raw), span }),
+            Rule::ident => Ok(Expr {
+                kind: ExprKind::Name(p.as_str().to_string()),
+                span,
+            }),
+            Rule::int_lit => Ok(Expr {
+                kind: ExprKind::Int(self.int(&p)?),
+                span,
+            }),
+            Rule::bool_lit => Ok(Expr {
+                kind: ExprKind::Bool(p.as_str() == "true"),
+                span,
+            }),
+            Rule::string => Ok(Expr {
+                kind: ExprKind::Str(self.string(p).raw),
+                span,
+            }),
             Rule::ipv4 => {
                 let ip: std::net::Ipv4Addr = p.as_str().parse().map_err(|_| Diag::BadLiteral {
                     span,
                     what: format!("`{}` is not an IPv4 address", p.as_str()),
                 })?;
-                Ok(Expr { kind: ExprKind::Int(u32::from(ip) as i64), span })
+                Ok(Expr {
+                    kind: ExprKind::Int(u32::from(ip) as i64),
+                    span,
+                })
             }
             Rule::duration => {
-                let ns = otadiag_model::units::parse_duration(p.as_str()).ok_or_else(|| Diag::BadLiteral {
-                    span,
-                    what: format!("`{}` is not a duration", p.as_str()),
+                let ns = otadiag_model::units::parse_duration(p.as_str()).ok_or_else(|| {
+                    Diag::BadLiteral {
+                        span,
+                        what: format!("`{}` is not a duration", p.as_str()),
+                    }
                 })?;
-                Ok(Expr { kind: ExprKind::Dur(ns), span })
+                Ok(Expr {
+                    kind: ExprKind::Dur(ns),
+                    span,
+                })
             }
             Rule::size => {
                 let mut it = p.into_inner();
@@ -294,7 +379,10 @@ impl Builder {
                     "MiB" => 1024 * 1024,
                     _ => 1,
                 };
-                Ok(Expr { kind: ExprKind::Int(v.saturating_mul(scale)), span })
+                Ok(Expr {
+                    kind: ExprKind::Int(v.saturating_mul(scale)),
+                    span,
+                })
             }
             r => unreachable!("expression rule {r:?}"),
         }
