@@ -148,9 +148,8 @@ pub fn view<'a>(
     let config = proto
         .config
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            ov.and_then(|o| o.values.iter().find(|v| v.0 == i))
+        .map(|c| {
+            ov.and_then(|o| o.values.iter().find(|v| v.0 == c.name))
                 .map(|v| &v.1)
                 .unwrap_or(&c.default)
         })

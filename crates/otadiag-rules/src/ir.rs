@@ -185,8 +185,8 @@ pub struct UnitOverride {
     pub address: Option<u32>,
     /// Unit name (the table key, or its `name` entry).
     pub name: Option<String>,
-    /// (config index in the stage's protocol, value).
-    pub values: Vec<(usize, ConfigValue)>,
+    /// (setting name, value); applied to whichever protocol of the stage declares that name.
+    pub values: Vec<(String, ConfigValue)>,
 }
 
 /// `locate packet|block = EXPR [when EXPR]`.

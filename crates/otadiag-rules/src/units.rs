@@ -103,7 +103,7 @@ fn config_value(
     stage: Stage,
     key: &str,
     v: &toml::Value,
-) -> Result<(usize, ConfigValue), String> {
+) -> Result<(String, ConfigValue), String> {
     let proto = set
         .protocols
         .iter()
@@ -158,5 +158,5 @@ fn config_value(
             ConfigValue::Scalar(Const::Str(v.as_str().ok_or("expected a string")?.into()))
         }
     };
-    Ok((idx, value))
+    Ok((key.to_string(), value))
 }
