@@ -50,7 +50,85 @@ impl<'a, 'v> Env<'a, 'v> {
     }
 
     /// Evaluates an expression.
+    ///
+    /// Leaves (constants, header fields, message and exchange facts, config values, flow
+    /// variables) are evaluated inline, so an operator node reads its operands without a call;
+    /// everything else goes through [`Env::node`]. This is the engine's hot path: every check
+    /// runs on every exchange (see docs/PERFORMANCE.md).
+    #[inline(always)]
     pub fn eval(&self, e: &'a Expr) -> Value<'a> {
+        match e {
+            Expr::Lit(c) => Value::of(c),
+            Expr::Field(c, f) => match self.record(*c) {
+                Some(r) => self.field(r, &self.proto.fields[*f as usize]),
+                None => Value::Unknown,
+            },
+            Expr::Meta(c, m) if !matches!(m, Meta::Negative | Meta::Pending | Meta::Functional) => {
+                match self.record(*c) {
+                    Some(r) => fact(r, *m),
+                    None => Value::Unknown,
+                }
+            }
+            Expr::Xch(f) => match self.xch {
+                Some(x) => xch_value(x, *f),
+                None => Value::Unknown,
+            },
+            Expr::Config(i) => match self.config.get(*i as usize) {
+                Some(ConfigValue::Scalar(c)) => Value::of(c),
+                _ => Value::Unknown,
+            },
+            Expr::Var(i) => self
+                .vars
+                .get(*i as usize)
+                .copied()
+                .unwrap_or(Value::Unknown),
+            _ => self.node(e),
+        }
+    }
+
+    /// Evaluates the common operators (`and`, `or`, comparisons, `not`); the rest goes through
+    /// [`Env::other`], so this frame stays small. Results are exactly those of [`binary`].
+    #[inline(never)]
+    fn node(&self, e: &'a Expr) -> Value<'a> {
+        match e {
+            Expr::Bin(op, a, b) => {
+                let x = self.eval(a);
+                // Short-circuit where the left side decides.
+                match (op, x) {
+                    (BinOp::And, Value::Bool(false)) => return Value::Bool(false),
+                    (BinOp::Or, Value::Bool(true)) => return Value::Bool(true),
+                    _ => {}
+                }
+                let y = self.eval(b);
+                // Fast paths for the usual operand types; same results as `binary`.
+                match (op, x, y) {
+                    (BinOp::Eq, Value::Int(p), Value::Int(q)) => Value::Bool(p == q),
+                    (BinOp::Ne, Value::Int(p), Value::Int(q)) => Value::Bool(p != q),
+                    (BinOp::Lt, Value::Int(p), Value::Int(q)) => Value::Bool(p < q),
+                    (BinOp::Le, Value::Int(p), Value::Int(q)) => Value::Bool(p <= q),
+                    (BinOp::Gt, Value::Int(p), Value::Int(q)) => Value::Bool(p > q),
+                    (BinOp::Ge, Value::Int(p), Value::Int(q)) => Value::Bool(p >= q),
+                    (BinOp::And, Value::Bool(p), Value::Bool(q)) => Value::Bool(p && q),
+                    (BinOp::Or, Value::Bool(p), Value::Bool(q)) => Value::Bool(p || q),
+                    (BinOp::Add, Value::Int(p), Value::Int(q)) => Value::Int(p.wrapping_add(q)),
+                    (BinOp::Sub, Value::Int(p), Value::Int(q)) => Value::Int(p.wrapping_sub(q)),
+                    (BinOp::Rem, Value::Int(p), Value::Int(q)) if q != 0 => {
+                        Value::Int(p.wrapping_rem(q))
+                    }
+                    _ => binary(*op, x, y),
+                }
+            }
+            Expr::Not(a) => match self.eval(a) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Unknown,
+            },
+            _ => self.other(e),
+        }
+    }
+
+    /// Evaluates any expression (the leaves and operators above included).
+    #[inline(never)]
+    fn other(&self, e: &'a Expr) -> Value<'a> {
         match e {
             Expr::Lit(c) => Value::of(c),
             Expr::Field(c, f) => match self.record(*c) {
@@ -154,19 +232,19 @@ impl<'a, 'v> Env<'a, 'v> {
     }
 
     /// Reads a header field; `Unknown` when it lies beyond the kept bytes.
+    #[inline(always)]
     pub fn field(&self, r: &Record, f: &Field) -> Value<'a> {
         let width = if f.width > 0 {
             f.width as usize
         } else {
-            match f
-                .len_field
-                .map(|l| self.field(r, &self.proto.fields[l as usize]))
-            {
-                Some(Value::Int(w)) if (1..=8).contains(&w) => w as usize,
-                _ => return Value::Unknown,
+            match self.field_width(r, f) {
+                Some(w) => w,
+                None => return Value::Unknown,
             }
         };
-        let h = self.bundle.header(r);
+        // `Bundle::header`, inlined (it lives in another crate).
+        let off = r.hdr_off as usize;
+        let h = &self.bundle.headers[off..off + r.hdr_len as usize];
         let start = f.offset as usize;
         let Some(bytes) = h.get(start..start + width) else {
             return Value::Unknown;
@@ -178,17 +256,26 @@ impl<'a, 'v> Env<'a, 'v> {
         Value::Int(((v & f.mask) >> f.shift) as i64)
     }
 
+    /// The width of a variable-width field, from its length field (1..=8 bytes).
+    #[cold]
+    #[inline(never)]
+    fn field_width(&self, r: &Record, f: &Field) -> Option<usize> {
+        match f
+            .len_field
+            .map(|l| self.field(r, &self.proto.fields[l as usize]))
+        {
+            Some(Value::Int(w)) if (1..=8).contains(&w) => Some(w as usize),
+            _ => None,
+        }
+    }
+
     fn meta(&self, r: &'a Record, m: Meta) -> Value<'a> {
         let classify = |e: &'a Option<Expr>| match e {
             Some(e) => self.for_msg(r).eval(e),
             None => Value::Bool(false),
         };
         match m {
-            Meta::Src => Value::Int(r.src as i64),
-            Meta::Dst => Value::Int(r.dst as i64),
-            Meta::Len => Value::Int(r.len as i64),
-            Meta::Ts => Value::Dur(r.ts),
-            Meta::Kept => Value::Int(r.hdr_len as i64),
+            Meta::Src | Meta::Dst | Meta::Len | Meta::Ts | Meta::Kept => fact(r, m),
             Meta::Negative => classify(&self.proto.is_negative),
             Meta::Pending => classify(&self.proto.is_pending),
             Meta::Functional => match &self.proto.is_functional {
@@ -203,11 +290,27 @@ impl<'a, 'v> Env<'a, 'v> {
     }
 
     /// True only when the expression evaluates to `true`.
+    #[inline]
     pub fn holds(&self, e: &'a Expr) -> bool {
         self.eval(e) == Value::Bool(true)
     }
 }
 
+/// A message fact read straight from the record (not the classifiers, which evaluate rules).
+#[inline]
+fn fact<'a>(r: &Record, m: Meta) -> Value<'a> {
+    match m {
+        Meta::Src => Value::Int(r.src as i64),
+        Meta::Dst => Value::Int(r.dst as i64),
+        Meta::Len => Value::Int(r.len as i64),
+        Meta::Ts => Value::Dur(r.ts),
+        Meta::Kept => Value::Int(r.hdr_len as i64),
+        // Not called for these: `eval` and `meta` send the classifiers to their rules.
+        Meta::Negative | Meta::Pending | Meta::Functional => Value::Unknown,
+    }
+}
+
+#[inline]
 fn xch_value<'a>(x: &Xch, f: XchField) -> Value<'a> {
     let opt_dur = |v: Option<i64>| v.map(Value::Dur).unwrap_or(Value::Unknown);
     match f {

@@ -134,6 +134,8 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
         };
         let key = key_of(&env, &rsp_keys);
         let mut chosen: Option<usize> = None;
+        // Whether the chosen request satisfies `match`: the final response's `matched` below.
+        let mut chosen_ok = false;
         for (oi, &o) in open.iter().enumerate().rev() {
             let x = &xs[o as usize];
             if x.key != key {
@@ -150,6 +152,7 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             });
             if ok {
                 chosen = Some(oi);
+                chosen_ok = true;
                 break;
             }
             chosen.get_or_insert(oi);
@@ -197,14 +200,8 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             }
             continue;
         }
-        let matched = proto.matches.as_ref().map(|m| {
-            Env {
-                req: Some(req),
-                rsp: Some(r),
-                ..base
-            }
-            .holds(m)
-        });
+        // Already evaluated for this request and response while choosing the request.
+        let matched = proto.matches.as_ref().map(|_| chosen_ok);
         if x.functional {
             if x.primary.is_none() || Some(r.src) == view.address {
                 x.primary = Some(pos);

@@ -117,6 +117,7 @@ fn step<'a>(st: &mut FlowState<'a>, env: &Env<'a, '_>, x: &'a Xch, out: &mut Fin
         return;
     }
     let f = st.flow;
+    let outer = *env;
     let env = Env {
         vars: &st.vars,
         ..*env
@@ -163,7 +164,15 @@ fn step<'a>(st: &mut FlowState<'a>, env: &Env<'a, '_>, x: &'a Xch, out: &mut Fin
         }
     };
     st.pos = Some(target);
-    st.vars = apply(&steps[target].actions, &env, Some(x), f, out);
+    // In place: no new vector per exchange.
+    apply_to(
+        &steps[target].actions,
+        &mut st.vars,
+        &outer,
+        Some(x),
+        f,
+        out,
+    );
 }
 
 #[allow(clippy::needless_range_loop)] // `k` is the step index the caller needs, not just a cursor
@@ -195,11 +204,24 @@ fn apply<'a>(
     out: &mut Findings<'_>,
 ) -> Vec<Value<'a>> {
     let mut vars: Vec<Value<'a>> = env.vars.to_vec();
+    apply_to(actions, &mut vars, env, x, f, out);
+    vars
+}
+
+/// Like [`apply`], on `vars` in place (`env`'s own variables are not read).
+fn apply_to<'a>(
+    actions: &'a [Action],
+    vars: &mut [Value<'a>],
+    env: &Env<'a, '_>,
+    x: Option<&'a Xch>,
+    f: &'a Flow,
+    out: &mut Findings<'_>,
+) {
     for a in actions {
         match a {
             Action::Set(i, e) => {
                 let v = Env {
-                    vars: &vars,
+                    vars: &*vars,
                     ..*env
                 }
                 .eval(e);
@@ -207,7 +229,7 @@ fn apply<'a>(
             }
             Action::Require { cond, .. } => {
                 let e = Env {
-                    vars: &vars,
+                    vars: &*vars,
                     ..*env
                 };
                 if e.eval(cond) == Value::Bool(false) {
@@ -216,7 +238,6 @@ fn apply<'a>(
             }
         }
     }
-    vars
 }
 
 fn finish<'a>(st: &mut FlowState<'a>, base: &Env<'a, '_>, out: &mut Findings<'_>) {
