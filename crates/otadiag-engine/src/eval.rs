@@ -126,15 +126,20 @@ impl<'a, 'v> Env<'a, 'v> {
         }
     }
 
-    /// Evaluates any expression (the leaves and operators above included).
+    /// Evaluates the remaining forms; leaves and `and`/`or`/comparisons/`not` never reach here
+    /// (they are handled by [`Env::eval`] and [`Env::node`]).
     #[inline(never)]
     fn other(&self, e: &'a Expr) -> Value<'a> {
         match e {
-            Expr::Lit(c) => Value::of(c),
-            Expr::Field(c, f) => match self.record(*c) {
-                Some(r) => self.field(r, &self.proto.fields[*f as usize]),
-                None => Value::Unknown,
-            },
+            Expr::Lit(_)
+            | Expr::Field(..)
+            | Expr::Xch(_)
+            | Expr::Config(_)
+            | Expr::Var(_)
+            | Expr::Bin(..)
+            | Expr::Not(_) => {
+                unreachable!("evaluated by `eval` or `node`")
+            }
             Expr::Byte(c, i) => match (self.record(*c), self.eval(i)) {
                 (Some(r), Value::Int(i)) if i >= 0 => self
                     .bundle
@@ -148,42 +153,15 @@ impl<'a, 'v> Env<'a, 'v> {
                 Some(r) => self.meta(r, *m),
                 None => Value::Unknown,
             },
-            Expr::Xch(f) => match self.xch {
-                Some(x) => xch_value(x, *f),
-                None => Value::Unknown,
-            },
-            Expr::Config(i) => match self.config.get(*i as usize) {
-                Some(ConfigValue::Scalar(c)) => Value::of(c),
-                _ => Value::Unknown,
-            },
             Expr::UnitAddress => self
                 .address
                 .map(|a| Value::Int(a as i64))
                 .unwrap_or(Value::Unknown),
-            Expr::Var(i) => self
-                .vars
-                .get(*i as usize)
-                .copied()
-                .unwrap_or(Value::Unknown),
-            Expr::Not(a) => match self.eval(a) {
-                Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Unknown,
-            },
             Expr::Neg(a) => match self.eval(a) {
                 Value::Int(v) => Value::Int(v.wrapping_neg()),
                 Value::Dur(v) => Value::Dur(v.wrapping_neg()),
                 _ => Value::Unknown,
             },
-            Expr::Bin(op, a, b) => {
-                let x = self.eval(a);
-                // Short-circuit where the left side decides.
-                match (op, x) {
-                    (BinOp::And, Value::Bool(false)) => return Value::Bool(false),
-                    (BinOp::Or, Value::Bool(true)) => return Value::Bool(true),
-                    _ => {}
-                }
-                binary(*op, x, self.eval(b))
-            }
             Expr::InSet(x, s) => match self.eval(x) {
                 Value::Int(v) => Value::Bool(self.rules.sets[*s as usize].contains(v)),
                 _ => Value::Unknown,
