@@ -47,10 +47,34 @@ pub struct Xch {
     /// Service value of the request.
     pub service: Option<i64>,
     key: Key,
+}
+
+/// Timer state of a request that may still get responses; kept beside the exchange list only
+/// while the request is open, so the exchanges themselves stay small.
+struct Open {
+    /// Index of the exchange in the list.
+    xi: u32,
+    /// Time of the request or of its last pending response.
     last_event: i64,
+    /// The timer running now (P2, or P2* after a pending response).
     cur_limit: Option<i64>,
+    /// Largest amount by which a gap exceeded its timer.
     worst_excess: Option<i64>,
+    /// Time of the next request on the same key, for the silence of an unanswered request.
     next_request: Option<i64>,
+}
+
+impl Open {
+    /// The silence of a request that got no final response: until the next request on its key,
+    /// else until the recorder stopped.
+    fn close_unanswered(&self, x: &mut Xch, stop: i64) {
+        let end = self.next_request.unwrap_or(stop);
+        let silence = end - self.last_event;
+        x.wait = Some(silence);
+        x.limit = self.cur_limit;
+        x.end_of_recording =
+            self.next_request.is_none() && self.cur_limit.is_some_and(|l| silence < l);
+    }
 }
 
 type Key = [i64; 4];
@@ -68,12 +92,20 @@ fn key_of(env: &Env, exprs: &[&otadiag_rules::ir::Expr]) -> Key {
 
 /// Builds the exchanges of a unit, in time order of their first record.
 pub fn build(view: &UnitView) -> Vec<Xch> {
+    let mut xs = Vec::new();
+    build_into(view, &mut xs);
+    xs
+}
+
+/// Like [`build`], into `xs` (cleared first), so a caller can reuse one buffer across units.
+pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
     let proto = view.proto;
     let base = view.env();
     let req_keys: Vec<_> = proto.pair.iter().map(|p| &p.0).collect();
     let rsp_keys: Vec<_> = proto.pair.iter().map(|p| &p.1).collect();
-    let mut xs: Vec<Xch> = Vec::with_capacity(view.recs.len() / 2 + 1);
-    let mut open: Vec<u32> = Vec::new();
+    xs.clear();
+    xs.reserve(view.recs.len() / 2 + 1);
+    let mut open: Vec<Open> = Vec::new();
     for (pos, &ri) in view.recs.iter().enumerate() {
         let r = &view.bundle.records[ri as usize];
         let pos = pos as u32;
@@ -84,26 +116,35 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             };
             let key = key_of(&env, &req_keys);
             let mut same_key = 0;
-            for &o in &open {
-                let x = &mut xs[o as usize];
-                if x.key == key {
+            for o in open.iter_mut() {
+                if xs[o.xi as usize].key == key {
                     same_key += 1;
-                    x.next_request.get_or_insert(r.ts);
+                    o.next_request.get_or_insert(r.ts);
                 }
             }
             if same_key >= MAX_OPEN_PER_KEY {
                 let oldest = open
                     .iter()
-                    .position(|&o| xs[o as usize].key == key)
+                    .position(|o| xs[o.xi as usize].key == key)
                     .expect("counted");
-                open.remove(oldest);
+                let o = open.remove(oldest);
+                let x = &mut xs[o.xi as usize];
+                if x.primary.is_none() {
+                    o.close_unanswered(x, view.stop);
+                }
             }
             let functional = proto.is_functional.as_ref().is_some_and(|e| env.holds(e));
             let limit = proto.timer_first.as_ref().and_then(|e| env.eval(e).num());
             let service = proto
                 .service
                 .and_then(|f| env.field(r, &proto.fields[f as usize]).num());
-            open.push(xs.len() as u32);
+            open.push(Open {
+                xi: xs.len() as u32,
+                last_event: r.ts,
+                cur_limit: limit,
+                worst_excess: None,
+                next_request: None,
+            });
             xs.push(Xch {
                 index: xs.len() as u32,
                 req: Some(pos),
@@ -121,10 +162,6 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
                 functional,
                 service,
                 key,
-                last_event: r.ts,
-                cur_limit: limit,
-                worst_excess: None,
-                next_request: None,
             });
             continue;
         }
@@ -136,8 +173,8 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
         let mut chosen: Option<usize> = None;
         // Whether the chosen request satisfies `match`: the final response's `matched` below.
         let mut chosen_ok = false;
-        for (oi, &o) in open.iter().enumerate().rev() {
-            let x = &xs[o as usize];
+        for (oi, o) in open.iter().enumerate().rev() {
+            let x = &xs[o.xi as usize];
             if x.key != key {
                 continue;
             }
@@ -169,15 +206,16 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             xs.push(orphan(xs.len() as u32, pos, negative));
             continue;
         };
-        let xi = open[oi] as usize;
+        let o = &mut open[oi];
+        let xi = o.xi as usize;
         let req = &view.bundle.records[view.recs[xs[xi].req.expect("open") as usize] as usize];
         let x = &mut xs[xi];
         x.responses += 1;
         x.last_pos = pos;
-        let gap = r.ts - x.last_event;
-        match x.cur_limit {
-            Some(l) if x.worst_excess.is_none_or(|w| gap - l > w) => {
-                x.worst_excess = Some(gap - l);
+        let gap = r.ts - o.last_event;
+        match o.cur_limit {
+            Some(l) if o.worst_excess.is_none_or(|w| gap - l > w) => {
+                o.worst_excess = Some(gap - l);
                 x.wait = Some(gap);
                 x.limit = Some(l);
             }
@@ -186,7 +224,7 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
         }
         if pending {
             x.pendings += 1;
-            x.last_event = r.ts;
+            o.last_event = r.ts;
             let renv = Env {
                 req: Some(req),
                 ..base
@@ -196,7 +234,7 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
                 .as_ref()
                 .and_then(|e| renv.eval(e).num())
             {
-                x.cur_limit = Some(l);
+                o.cur_limit = Some(l);
             }
             continue;
         }
@@ -215,18 +253,13 @@ pub fn build(view: &UnitView) -> Vec<Xch> {
             open.remove(oi);
         }
     }
-    for x in xs
-        .iter_mut()
-        .filter(|x| x.req.is_some() && x.primary.is_none())
-    {
-        let end = x.next_request.unwrap_or(view.stop);
-        let silence = end - x.last_event;
-        x.wait = Some(silence);
-        x.limit = x.cur_limit;
-        x.end_of_recording = x.next_request.is_none() && x.cur_limit.is_some_and(|l| silence < l);
+    for o in &open {
+        let x = &mut xs[o.xi as usize];
+        if x.primary.is_none() {
+            o.close_unanswered(x, view.stop);
+        }
     }
-    mark_recovered(&mut xs);
-    xs
+    mark_recovered(xs);
 }
 
 fn orphan(index: u32, pos: u32, negative: bool) -> Xch {
@@ -247,10 +280,6 @@ fn orphan(index: u32, pos: u32, negative: bool) -> Xch {
         functional: false,
         service: None,
         key: [i64::MIN; 4],
-        last_event: 0,
-        cur_limit: None,
-        worst_excess: None,
-        next_request: None,
     }
 }
 
@@ -269,5 +298,13 @@ fn mark_recovered(xs: &mut [Xch]) {
                 xs[i].recovered = true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// `n` response-only exchanges, for tests that need some.
+    pub fn some(n: u32) -> Vec<super::Xch> {
+        (0..n).map(|i| super::orphan(i, i, false)).collect()
     }
 }

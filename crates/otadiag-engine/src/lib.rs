@@ -8,6 +8,7 @@
 pub mod eval;
 pub mod exchange;
 pub mod finding;
+mod pool;
 pub mod render;
 pub mod run;
 pub mod unit;
@@ -55,11 +56,11 @@ pub fn analyze_with(
     mode: Mode,
     every_unit: bool,
 ) -> BundleReport {
-    let infos = unit::units(bundle);
+    let mut infos = unit::units(bundle);
     let mut notes = Vec::new();
     let mut units: Vec<(UnitReport, Option<usize>)> = Vec::new();
     let mut views = Vec::new();
-    for info in &infos {
+    for info in infos.iter_mut() {
         let task = bundle.task_of(info.stage, &info.name);
         let proto = unit::protocol_for(rules, bundle, info.stage, &info.recs);
         if proto.is_none() && !info.recs.is_empty() {
@@ -72,8 +73,12 @@ pub fn analyze_with(
                 info.recs.len()
             ));
         }
+        let records = info.recs.len();
         let view = proto.map(|p| unit::view(rules, bundle, p, info));
-        let xs = view.as_ref().map(exchange::build).unwrap_or_default();
+        let mut xs = pool::take();
+        if let Some(v) = &view {
+            exchange::build_into(v, &mut xs);
+        }
         let (result, source) = match info.reported {
             Some(r) => (r, "reported"),
             None => (infer(&xs), "inferred"),
@@ -91,14 +96,14 @@ pub fn analyze_with(
                 package: task.map(|t| t.package.clone()),
                 version: task.map(|t| t.version.clone()).filter(|v| !v.is_empty()),
                 result,
-                result_source: if info.recs.is_empty() && info.reported.is_none() {
+                result_source: if records == 0 && info.reported.is_none() {
                     "not run"
                 } else {
                     source
                 }
                 .into(),
                 analysed: false,
-                records: info.recs.len(),
+                records,
                 exchanges: xs.len(),
                 not_applicable: 0,
                 findings: vec![],
@@ -133,6 +138,9 @@ pub fn analyze_with(
                 u.unit
             ));
         }
+    }
+    for (_, xs) in views {
+        pool::give_back(xs);
     }
     if failed_stage == Some(Stage::Deploy) && infos.iter().any(|i| i.stage == Stage::Flash) {
         notes.push("the deploy stage failed, so the flash stage was not examined".into());

@@ -107,7 +107,10 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
         }
     }
     for u in &mut out {
-        u.recs.sort_by_key(|&i| bundle.records[i as usize].ts);
+        // Recorders write in time order, so this is nearly always already sorted.
+        if !u.recs.is_sorted_by_key(|&i| bundle.records[i as usize].ts) {
+            u.recs.sort_by_key(|&i| bundle.records[i as usize].ts);
+        }
     }
     out
 }
@@ -133,7 +136,7 @@ pub fn view<'a>(
     rules: &'a RuleSet,
     bundle: &'a Bundle,
     proto: &'a Protocol,
-    info: &UnitInfo,
+    info: &mut UnitInfo,
 ) -> UnitView<'a> {
     let task = bundle.task_of(info.stage, &info.name);
     let ov = rules
@@ -166,7 +169,7 @@ pub fn view<'a>(
         } else {
             None
         },
-        recs: info.recs.clone(),
+        recs: std::mem::take(&mut info.recs),
         config,
         stop,
     }
