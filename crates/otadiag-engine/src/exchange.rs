@@ -259,6 +259,14 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
             o.close_unanswered(x, view.stop);
         }
     }
+    if view.bundle.manifest.untimed {
+        // Order is known, time is not: no gap, no timer, nothing ended "before the timer".
+        for x in xs.iter_mut() {
+            x.wait = None;
+            x.limit = None;
+            x.end_of_recording = false;
+        }
+    }
     mark_recovered(xs);
 }
 

@@ -62,7 +62,7 @@ pub struct UnitInfo {
 pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
     let mut out: Vec<UnitInfo> = Vec::new();
     let add = |out: &mut Vec<UnitInfo>, stage: Stage, name: &str| {
-        if !out.iter().any(|u| u.stage == stage && u.name == name) {
+        if !name.is_empty() && !out.iter().any(|u| u.stage == stage && u.name == name) {
             out.push(UnitInfo {
                 stage,
                 name: name.to_string(),

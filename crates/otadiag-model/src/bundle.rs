@@ -117,6 +117,10 @@ pub struct Manifest {
     /// Update task id within the campaign.
     #[serde(default)]
     pub task: String,
+    /// The records carry no real timestamps (the capture had none, e.g. `candump` console
+    /// output): their order holds, their `ts` does not, so timing checks are not applicable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untimed: bool,
     /// Recorders that contributed to this bundle.
     #[serde(default)]
     pub recorders: Vec<Recorder>,
