@@ -297,3 +297,63 @@ fn units_toml_overrides_a_timer_per_ecu() {
         "{out}"
     );
 }
+
+#[test]
+fn protocol_clauses_that_would_be_silently_wrong_are_rejected() {
+    let proto = r#"
+protocol p {
+  stage flash
+  client "GW"
+  server "ECU"
+  transport doip
+  field sid: u8 at 0
+  field a: u8 at 1
+  field b: u8 at 2
+  keep request 16, response 64
+  keep request 32
+  service sid
+  service a
+  config p2 = 50ms
+  config p2 = 60ms
+  pair req.src == rsp.dst and req.sid == rsp.sid and req.a == rsp.a and req.b == rsp.b and req.len == rsp.len
+  timer first = unit.p2
+}
+"#;
+    let out = errors(vec![
+        file("causes.rules", CAUSES),
+        file("p.rules", proto),
+        file(
+            "t.rules",
+            "table T(k) -> (n: str) {\n  0x20..=0x10 => \"empty\"\n}\n",
+        ),
+        file(
+            "c.rules",
+            "check C-1 request.length \"len\" {\n  service 0x10000\n  require req.sid == 0x10\n}\n",
+        ),
+    ]);
+    for (code, what) in [
+        ("otadiag::check::duplicate_clause", "`keep` is given twice"),
+        (
+            "otadiag::check::duplicate_clause",
+            "`service` is given twice",
+        ),
+        (
+            "otadiag::check::duplicate",
+            "config setting `p2` is declared twice",
+        ),
+        (
+            "otadiag::check::pair_too_long",
+            "`pair` compares 5 fields; at most 4",
+        ),
+        ("otadiag::check::table_row", "the range 0x20..0x10 is empty"),
+        (
+            "otadiag::syntax::bad_literal",
+            "service id 0x10000: expected 0 to 0xFFFF",
+        ),
+    ] {
+        assert!(
+            out.contains(code) && out.contains(what),
+            "missing {code} / {what} in:\n{out}"
+        );
+    }
+}

@@ -77,10 +77,10 @@ impl Open {
     }
 }
 
-type Key = [i64; 4];
+type Key = [i64; otadiag_rules::ir::MAX_PAIR];
 
 fn key_of(env: &Env, exprs: &[&otadiag_rules::ir::Expr]) -> Key {
-    let mut k = [i64::MIN; 4];
+    let mut k = [i64::MIN; otadiag_rules::ir::MAX_PAIR];
     for (slot, e) in k.iter_mut().zip(exprs) {
         *slot = match env.eval(e) {
             Value::Int(v) | Value::Dur(v) => v,
@@ -287,7 +287,7 @@ fn orphan(index: u32, pos: u32, negative: bool) -> Xch {
         recovered: false,
         functional: false,
         service: None,
-        key: [i64::MIN; 4],
+        key: [i64::MIN; otadiag_rules::ir::MAX_PAIR],
     }
 }
 

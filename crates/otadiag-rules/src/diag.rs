@@ -99,6 +99,13 @@ pub enum Diag {
     /// `pair` is not a conjunction of request/response equalities.
     #[error("`pair` must be `req.X == rsp.Y`, joined by `and`")]
     BadPair { span: Span },
+    /// `pair` compares more fields than the engine keys exchanges by.
+    #[error("`pair` compares {count} fields; at most {max} are supported")]
+    PairTooLong {
+        span: Span,
+        count: usize,
+        max: usize,
+    },
     /// A name used where it has no value (e.g. `rsp` in a request check).
     #[error("`{name}` is not available {context}")]
     WrongContext {
@@ -162,6 +169,7 @@ impl Diag {
             | MissingClause { span, .. }
             | DuplicateClause { span, .. }
             | BadPair { span }
+            | PairTooLong { span, .. }
             | WrongContext { span, .. }
             | NotConstant { span }
             | BadField { span, .. }
@@ -195,6 +203,7 @@ impl Diag {
             MissingClause { .. } => "otadiag::check::missing_clause",
             DuplicateClause { .. } => "otadiag::check::duplicate_clause",
             BadPair { .. } => "otadiag::check::bad_pair",
+            PairTooLong { .. } => "otadiag::check::pair_too_long",
             WrongContext { .. } => "otadiag::check::wrong_context",
             NotConstant { .. } => "otadiag::check::not_constant",
             BadField { .. } => "otadiag::check::bad_field",
@@ -283,6 +292,11 @@ impl Diag {
                 clause: t(),
             },
             BadPair { span: s },
+            PairTooLong {
+                span: s,
+                count: 0,
+                max: 0,
+            },
             WrongContext {
                 span: s,
                 name: t(),
@@ -338,6 +352,9 @@ impl Diag {
                 "the rule set declares {count} protocols; put `use NAME` above this rule to say which one it checks"
             )),
             BadPair { .. } => Some("example: `pair req.src == rsp.dst and req.session == rsp.session`".into()),
+            PairTooLong { .. } => Some(
+                "pair on the fields that tell concurrent requests apart; check the rest in `match`".into(),
+            ),
             WrongContext { hint, .. } => Some(hint.clone()),
             NotConstant { .. } => Some("use literals, constants and arithmetic on them only".into()),
             MissingClause { clause, .. } => Some(format!("add a `{clause}` clause to the protocol")),

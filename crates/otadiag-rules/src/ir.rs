@@ -6,6 +6,10 @@
 use crate::syntax::ast::{BinOp, Span};
 use otadiag_model::Stage;
 
+/// The most equalities a protocol's `pair` may have: the engine keys open requests by a
+/// fixed-size array of that many values.
+pub const MAX_PAIR: usize = 4;
+
 /// Index of a field within its protocol.
 pub type FieldId = u16;
 /// Index of a parameter type in [`RuleSet::params`].

@@ -186,6 +186,13 @@ fn table(env: &mut Env, t: &ast::Table) -> (ir::Table, Vec<Ty>) {
                 default.get_or_insert(rows.len() as u32);
                 None
             }
+            RowKey::Range(a, b) if a > b => {
+                env.diags.push(Diag::TableRow {
+                    span: row.span,
+                    what: format!("the range {a:#X}..{b:#X} is empty (its start is above its end)"),
+                });
+                None
+            }
             RowKey::Range(a, b) => Some((*a, *b)),
             RowKey::One(e) => match env.expr(e, &Scope::CONST) {
                 Some((ir::Expr::Lit(Const::Int(v)), _)) => Some((v, v)),

@@ -109,6 +109,7 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
         span: p.span,
     };
     let mut pair_seen = false;
+    let (mut keep_seen, mut service_seen) = (None, None);
     for c in &p.clauses {
         match c {
             ProtoClause::Stage(s) => match Stage::parse(&s.name) {
@@ -127,7 +128,15 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
                 once(env, &mut transports, names, "transport", ts[0].span)
             }
             ProtoClause::Keep(ks) => {
+                once(env, &mut keep_seen, (), "keep", ks[0].0.span);
                 for (dir, n) in ks {
+                    if !(1..=i64::from(u16::MAX)).contains(n) {
+                        env.diags.push(Diag::BadLiteral {
+                            span: dir.span,
+                            what: format!("keep {} {n}: expected 1 to 65535 bytes", dir.name),
+                        });
+                        continue;
+                    }
                     if dir.name == "request" {
                         keep.0 = *n as u32;
                     } else {
@@ -136,6 +145,7 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
                 }
             }
             ProtoClause::Service(f) => {
+                once(env, &mut service_seen, (), "service", f.span);
                 let fields = &env.protos[idx].fields;
                 match fields.iter().position(|x| x.name == f.name) {
                     Some(i) => proto.service = Some(i as u16),
@@ -340,6 +350,19 @@ fn field(
 }
 
 fn config(env: &mut Env, idx: usize, n: &ast::Ident, v: &ast::ConfigValue) {
+    if env.protos[idx]
+        .config
+        .iter()
+        .any(|(name, _)| *name == n.name)
+    {
+        env.diags.push(Diag::Duplicate {
+            span: n.span,
+            kind: "config setting",
+            name: n.name.clone(),
+            first: format!("earlier in protocol `{}`", env.protos[idx].name),
+        });
+        return;
+    }
     let ty = match v {
         ast::ConfigValue::Set(_) => None,
         ast::ConfigValue::Expr(ast::Expr {
@@ -417,6 +440,13 @@ fn pair(env: &mut Env, e: &ast::Expr, idx: usize) -> Vec<(Expr, Expr)> {
         ..req
     };
     let mut out = Vec::new();
+    if terms.len() > ir::MAX_PAIR {
+        env.diags.push(Diag::PairTooLong {
+            span: e.span,
+            count: terms.len(),
+            max: ir::MAX_PAIR,
+        });
+    }
     for t in terms {
         let ExprKind::Binary(BinOp::Eq, a, b) = &t.kind else {
             env.diags.push(Diag::BadPair { span: t.span });

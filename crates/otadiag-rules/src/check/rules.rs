@@ -137,7 +137,18 @@ fn check(env: &mut Env, out: &RuleSet, c: &ast::Check, proto: usize) -> Option<i
         }
         seen.push(name);
         match clause {
-            CheckClause::Service(sids) => chk.services.extend(sids.iter().map(|s| s.0)),
+            CheckClause::Service(sids) => {
+                for &(sid, span) in sids {
+                    if (0..=0xFFFF).contains(&sid) {
+                        chk.services.push(sid);
+                    } else {
+                        env.diags.push(Diag::BadLiteral {
+                            span,
+                            what: format!("service id {sid:#X}: expected 0 to 0xFFFF"),
+                        });
+                    }
+                }
+            }
             CheckClause::When(e) => chk.when = env.expr_of(e, &sc, Ty::Bool),
             CheckClause::Require(e) => {
                 require = env.expr_of(e, &sc, Ty::Bool);
