@@ -106,6 +106,7 @@ pub fn analyze_with(
                 records,
                 exchanges: xs.len(),
                 not_applicable: 0,
+                progress: vec![],
                 findings: vec![],
             },
             view.as_ref().map(|_| views.len()),
@@ -128,7 +129,7 @@ pub fn analyze_with(
             continue;
         };
         let mut findings = finding::Findings::new(view);
-        u.not_applicable = run::run(view, xs, mode, &mut findings);
+        u.not_applicable = run::run(view, xs, mode, &mut findings, &mut u.progress);
         u.findings = findings.list;
         u.analysed = true;
         if u.findings.is_empty() && u.result == UnitOutcome::Failure {
@@ -159,6 +160,8 @@ pub fn analyze_with(
         failed_stage,
         units: units.into_iter().map(|(u, _)| u).collect(),
         notes,
+        capture: None,
+        transport: vec![],
     }
 }
 

@@ -38,10 +38,60 @@ pub fn bundle_text(b: &BundleReport) -> String {
     for u in &b.units {
         unit(&mut s, u);
     }
+    for t in &b.transport {
+        let at = t.ts.map(format_ts).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "transport {} {} at {at}: {} -> {}: {}",
+            t.transport, t.kind, t.src, t.dst, t.detail
+        );
+    }
     for n in &b.notes {
         let _ = writeln!(s, "note: {n}");
     }
+    if let Some(c) = &b.capture {
+        capture(&mut s, c);
+    }
     s
+}
+
+fn format_ts(ns: i64) -> String {
+    format!(
+        "{}.{:06}s",
+        ns.div_euclid(1_000_000_000),
+        ns.rem_euclid(1_000_000_000) / 1000
+    )
+}
+
+fn capture(s: &mut String, c: &otadiag_model::report::CaptureSummary) {
+    let msgs: Vec<String> = c.messages.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let _ = writeln!(
+        s,
+        "capture: {} bytes, {} frames, messages: {}; {} records kept {} of {} message bytes",
+        c.bytes,
+        c.frames,
+        if msgs.is_empty() {
+            "none".into()
+        } else {
+            msgs.join(", ")
+        },
+        c.records,
+        c.kept_bytes,
+        c.message_bytes
+    );
+    for (why, n) in &c.not_recorded {
+        let _ = writeln!(s, "capture: {n} messages not recorded: {why}");
+    }
+    if c.skipped > 0 {
+        let _ = writeln!(
+            s,
+            "capture: {} unreadable lines/objects skipped, e.g.",
+            c.skipped
+        );
+        for e in &c.skipped_examples {
+            let _ = writeln!(s, "  {e}");
+        }
+    }
 }
 
 fn or_dash(s: &str) -> &str {
@@ -70,6 +120,9 @@ fn unit(s: &mut String, u: &UnitReport) {
         "{mark} {what} [{}; {} records, {} exchanges]",
         u.result_source, u.records, u.exchanges
     );
+    for p in &u.progress {
+        let _ = writeln!(s, "  progress: {p}");
+    }
     let first_ts = u
         .findings
         .iter()

@@ -22,10 +22,39 @@ struct FlowState<'a> {
     flow: &'a Flow,
     pos: Option<usize>,
     vars: Vec<Value<'a>>,
+    /// Index of the last exchange this flow looked at.
+    seen: Option<u32>,
+}
+
+impl FlowState<'_> {
+    /// How far the unit got through the flow, in words.
+    fn progress(&self) -> String {
+        let f = self.flow;
+        let Some(p) = self.pos else {
+            return format!("{}: the sequence never started", f.title);
+        };
+        let complete = f.steps[p + 1..].iter().all(|s| s.optional);
+        format!(
+            "{}: reached {} (step {} of {}){}",
+            f.title,
+            f.steps[p].title,
+            p + 1,
+            f.steps.len(),
+            if complete { ", sequence complete" } else { "" }
+        )
+    }
 }
 
 /// Checks every exchange of the unit; returns the number of checks that were not applicable.
-pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Findings<'_>) -> usize {
+/// `progress` gets, per flow, how far the unit got through it (over all exchanges, also when
+/// `first` mode stopped early).
+pub fn run<'a>(
+    view: &'a UnitView<'a>,
+    xs: &'a [Xch],
+    mode: Mode,
+    out: &mut Findings<'_>,
+    progress: &mut Vec<String>,
+) -> usize {
     let rules = view.rules;
     let proto = view.proto;
     let base = view.env();
@@ -53,11 +82,13 @@ pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Find
                 flow: f,
                 pos: None,
                 vars,
+                seen: None,
             }
         })
         .collect();
     let rec = |p: Option<u32>| p.map(|p| &view.bundle.records[view.recs[p as usize] as usize]);
-    for x in xs {
+    let mut stopped: Option<usize> = None;
+    'exchanges: for (xi, x) in xs.iter().enumerate() {
         let env = Env {
             req: rec(x.req),
             rsp: rec(x.primary),
@@ -86,7 +117,8 @@ pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Find
                     _ => na += 1,
                 }
                 if mode == Mode::First && !out.is_empty() {
-                    return na;
+                    stopped = Some(xi);
+                    break 'exchanges;
                 }
             }
             for &fi in slot.flows.iter() {
@@ -98,21 +130,44 @@ pub fn run<'a>(view: &'a UnitView<'a>, xs: &'a [Xch], mode: Mode, out: &mut Find
                 };
                 step(st, &env, x, out);
                 if mode == Mode::First && !out.is_empty() {
-                    return na;
+                    stopped = Some(xi);
+                    break 'exchanges;
                 }
             }
         }
     }
-    for st in &mut flows {
-        finish(st, &base, out);
-        if mode == Mode::First && !out.is_empty() {
-            break;
+    match stopped {
+        // The fast path stopped: follow the flows to the end (findings discarded) only to say
+        // how far the unit got.
+        Some(xi) => {
+            let mut scratch = Findings::new(view);
+            for x in &xs[xi..] {
+                let env = Env {
+                    req: rec(x.req),
+                    rsp: rec(x.primary),
+                    xch: Some(x),
+                    ..base
+                };
+                for st in flows.iter_mut().filter(|st| st.seen != Some(x.index)) {
+                    step(st, &env, x, &mut scratch);
+                }
+            }
+        }
+        None => {
+            for st in &mut flows {
+                finish(st, &base, out);
+                if mode == Mode::First && !out.is_empty() {
+                    break;
+                }
+            }
         }
     }
+    progress.extend(flows.iter().map(FlowState::progress));
     na
 }
 
 fn step<'a>(st: &mut FlowState<'a>, env: &Env<'a, '_>, x: &'a Xch, out: &mut Findings<'_>) {
+    st.seen = Some(x.index);
     if x.req.is_none() {
         return;
     }

@@ -51,6 +51,54 @@ pub struct BundleReport {
     pub units: Vec<UnitReport>,
     /// Remarks about the bundle as a whole (e.g. records with no matching protocol).
     pub notes: Vec<String>,
+    /// What reading the capture found, when the input was a capture rather than a bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureSummary>,
+    /// Faults below the diagnostic protocol (ISO-TP, DoIP, TCP, SOME/IP-TP), in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transport: Vec<TransportFinding>,
+}
+
+/// What reading one analysis' captures found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureSummary {
+    /// The capture files, in the order read, with their detected formats.
+    pub files: Vec<String>,
+    /// Bytes read from them.
+    pub bytes: u64,
+    /// Frames read (CAN frames and packets).
+    pub frames: u64,
+    /// Lines or objects that could not be read and were skipped (`--strict` makes them errors).
+    pub skipped: u64,
+    /// The first few skip reasons, each naming file and line or byte offset.
+    pub skipped_examples: Vec<String>,
+    /// Decoded application messages per transport (`isotp`, `doip`, `someip`).
+    pub messages: std::collections::BTreeMap<String, u64>,
+    /// Records written to the (in-memory) bundle.
+    pub records: u64,
+    /// Bytes of the recorded messages as sent.
+    pub message_bytes: u64,
+    /// Header bytes kept of them.
+    pub kept_bytes: u64,
+    /// Diagnostic messages left out, with the reason.
+    pub not_recorded: std::collections::BTreeMap<String, u64>,
+}
+
+/// A fault below the diagnostic protocol, found while decoding a capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportFinding {
+    /// Time, ns, when the capture has timestamps.
+    pub ts: Option<i64>,
+    /// Transport: `isotp`, `doip`, `tcp`, `someip`.
+    pub transport: String,
+    /// What happened (e.g. `isotp_sequence_error`, `doip_diag_nack`).
+    pub kind: String,
+    /// Sender, as the capture names it (CAN id, `ip:port`).
+    pub src: String,
+    /// Receiver.
+    pub dst: String,
+    /// Details, with the standard's meaning of any code.
+    pub detail: String,
 }
 
 /// One package (deploy) or ECU (flash).
@@ -78,6 +126,10 @@ pub struct UnitReport {
     pub exchanges: usize,
     /// Checks that could not run for lack of data (e.g. a field the recorder did not keep).
     pub not_applicable: usize,
+    /// Per flow of the unit's protocol, how far the unit got (e.g. `reached RequestDownload (34)
+    /// (step 11 of 17)`), over all its exchanges; only for analysed units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progress: Vec<String>,
     /// Findings, root first.
     pub findings: Vec<Finding>,
 }

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 const LEARN_WINDOW: i64 = 5_000_000_000;
 /// How long after a functional request other ECUs' answers belong to it, ns (P2* default).
 const FUNCTIONAL_WINDOW: i64 = 5_000_000_000;
+/// How many functional requests are kept while no ECU has been addressed yet.
+const MAX_HELD: usize = 16;
 
 /// Where a UDS message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +52,8 @@ pub struct FlashPlacer {
     functional_at: Option<i64>,
     /// Messages on CAN ids that were never paired (count, for the report).
     pub unplaced: u64,
+    /// Functional requests seen before any ECU was addressed physically (CAN id, message).
+    held: Vec<(u32, Waiting)>,
     /// DoIP addresses seen as physical targets of the tester.
     doip_ecus: std::collections::HashSet<u32>,
 }
@@ -129,7 +133,24 @@ impl FlashPlacer {
     ) -> Option<Placed> {
         if topo.is_functional(id, true) {
             self.functional_at = Some(ts);
-            let (unit, tester, address) = self.current.clone()?;
+            let Some((unit, tester, address)) = self.current.clone() else {
+                // Before any ECU is addressed physically: kept until one is.
+                if self.held.len() < MAX_HELD {
+                    let hdr = data[..data.len().min(keep)].to_vec();
+                    self.held.push((
+                        id,
+                        Waiting {
+                            ts,
+                            sid: 0,
+                            hdr,
+                            len,
+                        },
+                    ));
+                } else {
+                    self.unplaced += 1;
+                }
+                return None;
+            };
             return Some(Placed {
                 unit,
                 request: true,
@@ -140,7 +161,7 @@ impl FlashPlacer {
         }
         if let Some(rsp) = self.request_pair(topo, id) {
             let unit = ecu_name_can(topo, id, rsp);
-            self.current = Some((unit.clone(), id, rsp));
+            self.adopt(&unit, id, rsp, released);
             return Some(Placed {
                 unit,
                 request: true,
@@ -172,7 +193,7 @@ impl FlashPlacer {
             self.learnt_rsp.insert(id, req);
             let w = self.waiting.remove(&req).expect("found above");
             let unit = ecu_name_can(topo, req, id);
-            self.current = Some((unit.clone(), req, id));
+            self.adopt(&unit, req, id, released);
             released.push(Released {
                 placed: Placed {
                     unit: unit.clone(),
@@ -185,6 +206,7 @@ impl FlashPlacer {
                 hdr: w.hdr,
                 len: w.len,
             });
+            released.sort_by_key(|r| r.ts);
             return Some(Placed {
                 unit,
                 request: false,
@@ -204,10 +226,49 @@ impl FlashPlacer {
         None
     }
 
+    /// Makes `unit` the ECU being worked on. The first time, functional requests sent before it
+    /// (and an answer on its response id still waiting) are released under it.
+    fn adopt(&mut self, unit: &str, tester: u32, rsp: u32, released: &mut Vec<Released>) {
+        let first = self.current.is_none();
+        self.current = Some((unit.to_string(), tester, rsp));
+        if !first {
+            return;
+        }
+        for (id, h) in self.held.drain(..) {
+            released.push(Released {
+                placed: Placed {
+                    unit: unit.to_string(),
+                    request: true,
+                    src: tester,
+                    dst: id,
+                    address: rsp,
+                },
+                ts: h.ts,
+                hdr: h.hdr,
+                len: h.len,
+            });
+        }
+        if let Some(w) = self.waiting.remove(&rsp) {
+            released.push(Released {
+                placed: Placed {
+                    unit: unit.to_string(),
+                    request: false,
+                    src: rsp,
+                    dst: tester,
+                    address: rsp,
+                },
+                ts: w.ts,
+                hdr: w.hdr,
+                len: w.len,
+            });
+        }
+    }
+
     /// Messages still waiting at the end: never paired.
     pub fn finish(&mut self) -> u64 {
-        self.unplaced += self.waiting.len() as u64;
+        self.unplaced += (self.waiting.len() + self.held.len()) as u64;
         self.waiting.clear();
+        self.held.clear();
         self.unplaced
     }
 

@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod deploy;
 pub mod flash;
+pub mod pipeline;
 pub mod recorder;
 pub mod topology;
 

@@ -295,16 +295,14 @@ impl<'r> Recorder<'r> {
             }
         }
         let packages = self.deploy.packages.clone();
-        for (i, pkg) in packages.iter().enumerate() {
+        for pkg in &packages {
             let ecu = self
                 .topo
                 .ecu
                 .iter()
                 .find(|e| e.package.as_deref() == Some(pkg));
             b.manifest.tasks.push(Task {
-                ecu: ecu
-                    .map(|e| e.name.clone())
-                    .unwrap_or_else(|| format!("(package {})", i + 1)),
+                ecu: ecu.map(|e| e.name.clone()).unwrap_or_default(),
                 address: None,
                 package: pkg.clone(),
                 version: ecu.and_then(|e| e.version.clone()).unwrap_or_default(),
@@ -329,37 +327,39 @@ impl<'r> Recorder<'r> {
             b.manifest.tasks.push(Task {
                 ecu: unit.clone(),
                 address: Some(*address),
-                package: package.unwrap_or_else(|| format!("({unit})")),
+                package: package.unwrap_or_default(),
                 version: ecu.and_then(|e| e.version.clone()).unwrap_or_default(),
                 from_version: None,
                 transport: Some(transport.to_string()),
             });
         }
-        // S603: a final negative response or a request left unanswered fails the unit (the
-        // engine's result inference); so does a reprogramming sequence that stopped before its
-        // flow's end (a flow's "expected next request never sent") — only for units that
-        // started one (a deploy transfer, a UDS RequestDownload), so a scan or a session of
-        // reads is never taken for a failed flash.
+        // S603, decided by the rule set's own checks: a request left without the response it
+        // needed (response.sent) or a final negative response that no retry recovered
+        // (response.type) fails the unit; so does a reprogramming sequence that stopped before
+        // its flow's end ("expected next request never sent") — only for units that started one
+        // (a deploy transfer, a UDS programming session or RequestDownload), so a scan or a
+        // session of reads is never taken for a failed flash.
         let report = otadiag_engine::analyze_with(self.rules, b, otadiag_engine::Mode::All, true);
         for u in report.units.iter().filter(|u| u.records > 0) {
             let reprogramming = u.stage == Stage::Deploy || self.reprogramming.contains(&u.unit);
+            let answer = u
+                .findings
+                .iter()
+                .find(|f| f.parameter == "response.sent" || f.parameter == "response.type");
             let stopped = u
                 .findings
                 .iter()
                 .find(|f| f.parameter == "request.sent" && f.exchange.is_none())
                 .filter(|_| reprogramming);
-            let (result, detail) = match (u.result, stopped) {
-                (UnitOutcome::Failure, _) => (
-                    UnitOutcome::Failure,
-                    "a final negative response or no response".to_string(),
-                ),
-                (_, Some(f)) => (
-                    UnitOutcome::Failure,
-                    format!("the sequence stopped early: {}", f.message),
-                ),
-                _ => (
+            let (result, detail) = match (answer.or(stopped), u.analysed) {
+                (Some(f), _) => (UnitOutcome::Failure, f.message.clone()),
+                (None, false) => (
                     UnitOutcome::Success,
-                    "every request answered, sequence complete".to_string(),
+                    "not checked: no protocol of the rule set handles it".to_string(),
+                ),
+                (None, true) => (
+                    UnitOutcome::Success,
+                    "every request answered as needed, no negative final response".to_string(),
                 ),
             };
             b.results.push(UnitResult {

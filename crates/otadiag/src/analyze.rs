@@ -15,16 +15,41 @@ pub enum Format {
     Json,
 }
 
-/// Analyses bundles; returns the report or the first unreadable bundle's error.
+/// Analyses inputs: each bundle on its own; the captures together as one vehicle's recording
+/// (`separate`: each capture on its own). Returns the report or the first unreadable input's
+/// error.
 pub fn run(
     rules: &RuleSet,
     paths: &[PathBuf],
     mode: Mode,
-) -> Result<Report, otadiag_model::BundleError> {
+    capture_opts: &otadiag_record::pipeline::Options,
+    separate: bool,
+) -> Result<Report, String> {
     let mut out = Vec::new();
-    for p in paths {
-        let bundle = otadiag_model::read_bundle(p)?;
+    let (bundles, captures): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|p| crate::capture::is_bundle(p));
+    for p in bundles {
+        let bundle = otadiag_model::read_bundle(p).map_err(|e| e.to_string())?;
         out.push(analyze(rules, &bundle, mode));
+    }
+    let captures: Vec<PathBuf> = captures.into_iter().cloned().collect();
+    if separate {
+        for c in &captures {
+            let one = std::slice::from_ref(c);
+            out.push(crate::capture::analyze_captures(
+                rules,
+                one,
+                capture_opts,
+                mode,
+            )?);
+        }
+    } else if !captures.is_empty() {
+        out.push(crate::capture::analyze_captures(
+            rules,
+            &captures,
+            capture_opts,
+            mode,
+        )?);
     }
     Ok(report(rules, mode, out))
 }

@@ -3,5 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod capture;
 pub mod embedded;
+pub mod record;
 pub mod ruletest;

@@ -20,11 +20,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Analyse upload bundles: failed units, causes, blamed side, problem packet/ECU, evidence.
+    /// Analyse upload bundles or captures: failed units, causes, blamed side, problem
+    /// packet/ECU, evidence.
     Analyze {
-        /// Bundle files (JSON Lines, optionally gzip/zstd).
+        /// Bundle files (JSON Lines, optionally gzip/zstd) and/or captures (candump, PCAN TRC,
+        /// Vector ASC/BLF, pcap/pcapng; optionally gzip). Captures are one vehicle's recording.
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
+        /// Topology file naming the units behind CAN ids, DoIP addresses and IP endpoints.
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        /// Fail on the first unreadable line/object of a capture instead of skipping it.
+        #[arg(long)]
+        strict: bool,
+        /// Analyse each capture on its own instead of all captures as one recording.
+        #[arg(long)]
+        separate: bool,
         /// Rule set directory (default: the rule set built into the binary).
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -34,6 +45,24 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Record captures into a header-only upload bundle (the vehicle-side recorder).
+    Record {
+        /// Captures of one vehicle's update (candump, PCAN TRC, Vector ASC/BLF, pcap/pcapng).
+        #[arg(required = true)]
+        captures: Vec<PathBuf>,
+        /// Topology file naming the units behind CAN ids, DoIP addresses and IP endpoints.
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        /// Fail on the first unreadable line/object instead of skipping it.
+        #[arg(long)]
+        strict: bool,
+        /// Rule set whose `keep` clauses say how many header bytes to keep (default: built in).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Bundle to write (`.gz` suffix: gzip-compressed).
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Rule set commands.
     Rules {
@@ -70,6 +99,9 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.cmd {
         Cmd::Analyze {
             bundles,
+            topology,
+            strict,
+            separate,
             rules,
             mode,
             format,
@@ -85,7 +117,15 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match analyze::run(&rules, &bundles, mode) {
+            let topology = match otadiag::capture::topology(topology.as_deref()) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = otadiag_record::pipeline::Options { topology, strict };
+            match analyze::run(&rules, &bundles, mode, &opts, separate) {
                 Ok(report) => {
                     print!("{}", analyze::print(&report, format));
                     analyze::status(&report) as u8
@@ -96,6 +136,19 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Record {
+            captures,
+            topology,
+            strict,
+            rules,
+            output,
+        } => otadiag::record::run(
+            &captures,
+            topology.as_deref(),
+            strict,
+            rules.as_deref(),
+            &output,
+        ),
         Cmd::Rules {
             cmd: RulesCmd::Check { dir },
         } => match otadiag_rules::load_dir(&dir) {
