@@ -5,16 +5,20 @@ use otadiag_rules::{Diagnostics, RuleSet, SourceFile};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
-/// Loads the embedded rule set.
-pub fn load() -> Result<RuleSet, Diagnostics> {
-    let files = FILES
+/// The embedded rule files.
+pub fn files() -> Vec<SourceFile> {
+    FILES
         .iter()
         .map(|(p, t)| SourceFile {
             path: p.to_string(),
             text: t.to_string(),
         })
-        .collect();
-    otadiag_rules::load_sources("embedded", files)
+        .collect()
+}
+
+/// Loads the embedded rule set.
+pub fn load() -> Result<RuleSet, Diagnostics> {
+    otadiag_rules::load_sources("embedded", files())
 }
 
 /// Loads `--rules DIR` if given, else the embedded set.

@@ -64,6 +64,33 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Run the cloud service: upload API, verdict store, hot-reloaded rules, fleet dashboard.
+    Serve {
+        /// Rule set directory, watched and hot-reloaded (default: the built-in set, no reload).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// `sqlite://PATH` (default `sqlite://otadiag.db`) or `postgres://…`.
+        #[arg(long)]
+        database: Option<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: std::net::SocketAddr,
+        /// Admin token for vehicle registration, reload and re-analysis (else
+        /// `OTADIAG_ADMIN_TOKEN`).
+        #[arg(long)]
+        admin_token: Option<String>,
+        /// Largest upload accepted, bytes.
+        #[arg(long)]
+        max_bundle_bytes: Option<usize>,
+    },
+    /// Register a vehicle with the service's store and print its upload token (shown once).
+    VehicleToken {
+        /// VIN (or fleet vehicle id) the token uploads for.
+        vin: String,
+        /// Store, as for `serve`.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Rule set commands.
     Rules {
         #[command(subcommand)]
@@ -149,6 +176,50 @@ fn main() -> ExitCode {
             rules.as_deref(),
             &output,
         ),
+        Cmd::Serve {
+            rules,
+            database,
+            listen,
+            admin_token,
+            max_bundle_bytes,
+        } => {
+            let source = match rules {
+                Some(d) => otadiag_serve::RuleSource::Dir(d),
+                None => otadiag_serve::RuleSource::Embedded(embedded::files()),
+            };
+            let mut opts = otadiag_serve::ServeOptions::new(source);
+            opts.listen = listen;
+            if let Some(d) = database {
+                opts.database = d;
+            }
+            opts.admin_token = admin_token.or(opts.admin_token);
+            if let Some(m) = max_bundle_bytes {
+                opts.max_bundle_bytes = m;
+            }
+            match otadiag_serve::serve_blocking(opts) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    2
+                }
+            }
+        }
+        Cmd::VehicleToken { vin, database } => {
+            let db = database.unwrap_or_else(|| {
+                otadiag_serve::ServeOptions::new(otadiag_serve::RuleSource::Embedded(vec![]))
+                    .database
+            });
+            match otadiag_serve::add_vehicle(&db, &vin) {
+                Ok(token) => {
+                    println!("{token}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    2
+                }
+            }
+        }
         Cmd::Rules {
             cmd: RulesCmd::Check { dir },
         } => match otadiag_rules::load_dir(&dir) {
