@@ -203,7 +203,8 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
             .as_ref()
             .is_some_and(|e| base.for_msg(r).holds(e));
         let Some(oi) = chosen else {
-            xs.push(orphan(xs.len() as u32, pos, negative));
+            // A stray pending response is not a final negative one.
+            xs.push(orphan(xs.len() as u32, pos, negative && !pending));
             continue;
         };
         let o = &mut open[oi];
@@ -223,7 +224,10 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
             _ => {}
         }
         if pending {
-            x.pendings += 1;
+            // For a functional request only the unit's own pending answers oblige it to a final one.
+            if !x.functional || view.address.is_none_or(|a| a == r.src) {
+                x.pendings += 1;
+            }
             o.last_event = r.ts;
             let renv = Env {
                 req: Some(req),
@@ -241,7 +245,8 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
         // Already evaluated for this request and response while choosing the request.
         let matched = proto.matches.as_ref().map(|_| chosen_ok);
         if x.functional {
-            if x.primary.is_none() || Some(r.src) == view.address {
+            // The unit's own answer; another unit's answer only when the unit has no known address.
+            if Some(r.src) == view.address || (view.address.is_none() && x.primary.is_none()) {
                 x.primary = Some(pos);
                 x.matched = matched;
                 x.negative = negative;

@@ -102,6 +102,7 @@ pub fn analyze_with(
                     source
                 }
                 .into(),
+                result_detail: info.detail.clone(),
                 analysed: false,
                 records,
                 exchanges: xs.len(),

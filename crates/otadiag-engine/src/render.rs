@@ -120,6 +120,9 @@ fn unit(s: &mut String, u: &UnitReport) {
         "{mark} {what} [{}; {} records, {} exchanges]",
         u.result_source, u.records, u.exchanges
     );
+    if let Some(d) = &u.result_detail {
+        let _ = writeln!(s, "  result: {d}");
+    }
     for p in &u.progress {
         let _ = writeln!(s, "  progress: {p}");
     }

@@ -53,6 +53,8 @@ pub struct UnitInfo {
     pub name: String,
     /// Reported result, if a result line exists.
     pub reported: Option<UnitOutcome>,
+    /// The recorder's reason for the reported result, if it gave one.
+    pub detail: Option<String>,
     /// Records of the unit by time.
     pub recs: Vec<u32>,
 }
@@ -67,6 +69,7 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
                 stage,
                 name: name.to_string(),
                 reported: None,
+                detail: None,
                 recs: vec![],
             });
         }
@@ -104,6 +107,7 @@ pub fn units(bundle: &Bundle) -> Vec<UnitInfo> {
             .find(|u| u.stage == r.stage && u.name == r.unit)
         {
             u.reported = Some(r.result);
+            u.detail.clone_from(&r.detail);
         }
     }
     for u in &mut out {

@@ -118,6 +118,9 @@ pub struct UnitReport {
     pub result: UnitOutcome,
     /// `reported` (a result line) or `inferred` (from the records).
     pub result_source: String,
+    /// The recorder's reason for the reported result, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_detail: Option<String>,
     /// Whether the unit's exchanges were checked (failed units of the examined stage).
     pub analysed: bool,
     /// Records of the unit.

@@ -33,6 +33,8 @@ pub struct Placed {
 
 /// A message on a CAN id nobody has named yet, waiting for an answer that names it.
 struct Waiting {
+    /// Arrival order, the tie-break when timestamps are equal (or absent).
+    seq: u64,
     ts: i64,
     sid: u8,
     hdr: Vec<u8>,
@@ -46,12 +48,15 @@ pub struct FlashPlacer {
     learnt_req: HashMap<u32, u32>,
     learnt_rsp: HashMap<u32, u32>,
     waiting: HashMap<u32, Waiting>,
-    /// The ECU the GW addressed last, physically.
+    /// The ECU the GW addressed last, physically: (unit, tester address or CAN id, ECU address
+    /// or response CAN id).
     current: Option<(String, u32, u32)>,
     /// Time of the last functional request.
     functional_at: Option<i64>,
     /// Messages on CAN ids that were never paired (count, for the report).
     pub unplaced: u64,
+    /// Arrival counter for [`Waiting::seq`].
+    seq: u64,
     /// Functional requests seen before any ECU was addressed physically (CAN id, message).
     held: Vec<(u32, Waiting)>,
     /// DoIP addresses seen as physical targets of the tester.
@@ -87,7 +92,7 @@ impl FlashPlacer {
             }
             let unit = ecu_name_doip(topo, dst);
             self.doip_ecus.insert(dst);
-            self.current = Some((unit.clone(), dst, dst));
+            self.current = Some((unit.clone(), src, dst));
             return Some(Placed {
                 unit,
                 request: true,
@@ -140,6 +145,7 @@ impl FlashPlacer {
                     self.held.push((
                         id,
                         Waiting {
+                            seq: 0,
                             ts,
                             sid: 0,
                             hdr,
@@ -185,7 +191,7 @@ impl FlashPlacer {
             self.waiting
                 .iter()
                 .filter(|(&other, w)| other != id && w.sid == a && ts - w.ts <= LEARN_WINDOW)
-                .max_by_key(|(_, w)| w.ts)
+                .max_by_key(|(_, w)| (w.ts, w.seq))
                 .map(|(&other, _)| other)
         });
         if let Some(req) = partner {
@@ -216,9 +222,20 @@ impl FlashPlacer {
             });
         }
         let hdr = data[..data.len().min(keep)].to_vec();
+        self.seq += 1;
+        let seq = self.seq;
         if self
             .waiting
-            .insert(id, Waiting { ts, sid, hdr, len })
+            .insert(
+                id,
+                Waiting {
+                    seq,
+                    ts,
+                    sid,
+                    hdr,
+                    len,
+                },
+            )
             .is_some()
         {
             self.unplaced += 1;
@@ -281,14 +298,15 @@ impl FlashPlacer {
         dst: u32,
         address: u32,
     ) -> Placed {
-        // Another ECU answering a functional request: recorded with the ECU being flashed.
-        if let (Some((cur, _, _)), Some(at)) = (&self.current, self.functional_at) {
+        // Another ECU answering a functional request: recorded with the ECU being flashed, as an
+        // answer to that ECU's tester.
+        if let (Some((cur, tester, _)), Some(at)) = (&self.current, self.functional_at) {
             if *cur != unit && ts - at <= FUNCTIONAL_WINDOW {
                 return Placed {
                     unit: cur.clone(),
                     request: false,
                     src,
-                    dst,
+                    dst: *tester,
                     address,
                 };
             }

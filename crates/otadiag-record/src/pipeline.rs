@@ -154,10 +154,14 @@ fn decode_config(topo: &Topology) -> DecodeConfig {
     let outside = pairs
         .iter()
         .any(|&(a, b)| !(0x600..=0x7FF).contains(&a) || !(0x600..=0x7FF).contains(&b));
-    let mut cfg = DecodeConfig::default();
+    let mut cfg = DecodeConfig {
+        extended_addressing_ids: topo.extended_addressing.iter().map(|a| a.0).collect(),
+        ..DecodeConfig::default()
+    };
     if outside {
         let mut ids: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
         ids.extend(topo.functional.iter().map(|f| f.0));
+        ids.extend(topo.extended_addressing.iter().map(|f| f.0));
         ids.extend([0x7DF, 0x18DB_33F1]);
         cfg.isotp_ids = IdFilter::Ids(ids);
     }
@@ -223,6 +227,7 @@ impl Sink for Adapter<'_> {
             }
             Transport::SomeIpUdp | Transport::SomeIpTcp => {
                 let (Some(s), Some(d)) = (v4(&m.src), v4(&m.dst)) else {
+                    *self.messages.entry("someip".into()).or_default() += 1;
                     self.ipv6_someip += 1;
                     return;
                 };

@@ -13,6 +13,9 @@ use otadiag_model::{
 use otadiag_rules::RuleSet;
 use std::collections::{BTreeMap, HashMap};
 
+/// More distinct request services than an update uses (a UDS reflash uses about ten): a scan.
+const MAX_UPDATE_SIDS: usize = 24;
+
 /// How a message reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Carrier {
@@ -74,6 +77,7 @@ pub struct Recorder<'r> {
     addresses: BTreeMap<String, (u32, &'static str)>,
     sids: HashMap<String, Vec<u8>>,
     reprogramming: std::collections::HashSet<String>,
+    programming_session: std::collections::HashSet<String>,
     last_ts: Option<i64>,
     timed: bool,
     counts: Counts,
@@ -98,6 +102,7 @@ impl<'r> Recorder<'r> {
             addresses: BTreeMap::new(),
             sids: HashMap::new(),
             reprogramming: Default::default(),
+            programming_session: Default::default(),
             last_ts: None,
             timed: true,
             counts: Counts::default(),
@@ -187,8 +192,16 @@ impl<'r> Recorder<'r> {
         if p.request {
             if let Some(&sid) = data.first() {
                 self.sids.entry(p.unit.clone()).or_default().push(sid);
-                // Programming session (10 02, suppress bit or not) or RequestDownload.
-                if sid == 0x34 || (sid == 0x10 && data.get(1).is_some_and(|s| s & 0x7F == 0x02)) {
+                // A reprogramming attempt: RequestDownload, or security access / erase after a
+                // programming session request (a session test alone is not one).
+                let prog = sid == 0x10 && data.get(1).is_some_and(|s| s & 0x7F == 0x02);
+                if prog {
+                    self.programming_session.insert(p.unit.clone());
+                }
+                let erase = sid == 0x31 && data.get(2..4) == Some(&[0xFF, 0x00]);
+                if sid == 0x34
+                    || ((sid == 0x27 || erase) && self.programming_session.contains(&p.unit))
+                {
                     self.reprogramming.insert(p.unit.clone());
                 }
             }
@@ -341,7 +354,14 @@ impl<'r> Recorder<'r> {
         // session of reads is never taken for a failed flash.
         let report = otadiag_engine::analyze_with(self.rules, b, otadiag_engine::Mode::All, true);
         for u in report.units.iter().filter(|u| u.records > 0) {
-            let reprogramming = u.stage == Stage::Deploy || self.reprogramming.contains(&u.unit);
+            // A scanner probing dozens of services is not an update, whatever it probes.
+            let scan = self.sids.get(&u.unit).is_some_and(|s| {
+                let mut seen = [false; 256];
+                s.iter().for_each(|&x| seen[x as usize] = true);
+                seen.iter().filter(|&&b| b).count() > MAX_UPDATE_SIDS
+            });
+            let reprogramming =
+                u.stage == Stage::Deploy || (self.reprogramming.contains(&u.unit) && !scan);
             let answer = u
                 .findings
                 .iter()
@@ -351,7 +371,15 @@ impl<'r> Recorder<'r> {
                 .iter()
                 .find(|f| f.parameter == "request.sent" && f.exchange.is_none())
                 .filter(|_| reprogramming);
-            let (result, detail) = match (answer.or(stopped), u.analysed) {
+            let (result, mut detail) = match (answer.or(stopped), u.analysed) {
+                (Some(_), _) if scan => (
+                    UnitOutcome::Success,
+                    "a diagnostic scan (dozens of services probed), not an update".to_string(),
+                ),
+                (Some(_), _) if !reprogramming => (
+                    UnitOutcome::Success,
+                    "no reprogramming attempted: a diagnostic session, not an update".to_string(),
+                ),
                 (Some(f), _) => (UnitOutcome::Failure, f.message.clone()),
                 (None, false) => (
                     UnitOutcome::Success,
@@ -362,6 +390,12 @@ impl<'r> Recorder<'r> {
                     "every request answered as needed, no negative final response".to_string(),
                 ),
             };
+            if reprogramming {
+                for p in &u.progress {
+                    detail.push_str("; ");
+                    detail.push_str(p);
+                }
+            }
             b.results.push(UnitResult {
                 stage: u.stage,
                 unit: u.unit.clone(),

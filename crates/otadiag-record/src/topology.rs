@@ -27,6 +27,10 @@ pub struct Topology {
     /// Functionally addressed targets (DoIP functional logical addresses, functional CAN ids).
     #[serde(default)]
     pub functional: Vec<Addr>,
+    /// CAN ids that use ISO-TP extended addressing (first data byte = target address), e.g.
+    /// GMLAN's functional 0x101.
+    #[serde(default)]
+    pub extended_addressing: Vec<Addr>,
     /// SOME/IP service id of the deployment protocol (default 0x5C00, as `rules/deploy`).
     #[serde(default)]
     pub deploy_service: Option<u16>,

@@ -61,6 +61,7 @@ fn topology_of(b: &Bundle) -> Topology {
             })
             .collect(),
         functional: vec![],
+        extended_addressing: vec![],
         deploy_service: None,
     }
 }
