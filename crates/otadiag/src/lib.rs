@@ -3,5 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod demo;
 pub mod embedded;
+pub mod eval;
 pub mod ruletest;
+pub mod simulate;
