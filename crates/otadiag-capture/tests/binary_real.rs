@@ -7,10 +7,15 @@ use std::path::PathBuf;
 use otadiag_capture::{pcap, FrameReader, FrameRef, Link};
 
 fn traces() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/real-traces"
-    ));
+    // OTADIAG_REAL_TRACES overrides the folder beside the repository.
+    let dir = std::env::var_os("OTADIAG_REAL_TRACES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/real-traces"
+            ))
+        });
     if dir.is_dir() {
         return Some(dir);
     }

@@ -6,7 +6,15 @@ use otadiag_capture::detect;
 use otadiag_decode::{Collector, DecodeConfig, Decoder, EventKind, IdFilter, Stats};
 
 fn traces_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-traces");
+    // OTADIAG_REAL_TRACES overrides the folder beside the repository.
+    let dir = std::env::var_os("OTADIAG_REAL_TRACES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/real-traces"
+            ))
+        });
     if dir.is_dir() {
         Some(dir)
     } else if std::env::var("OTADIAG_REQUIRE_REAL_TRACES").as_deref() == Ok("1") {

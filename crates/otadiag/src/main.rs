@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use otadiag::analyze::{self, Format};
-use otadiag::{embedded, ruletest};
+use otadiag::{demo, embedded, eval, ruletest, simulate};
 use otadiag_engine::Mode;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +91,67 @@ enum Cmd {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Simulate a fleet campaign with injected faults: one bundle and one truth file per vehicle.
+    Simulate {
+        /// Scenario file (TOML, see docs/simulator.md); built-in defaults when absent.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Number of vehicles (overrides the scenario).
+        #[arg(long)]
+        vehicles: Option<u32>,
+        /// Random seed (overrides the scenario); the same seed gives identical files.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Replace the topology with N generated ECUs (every third on CAN).
+        #[arg(long)]
+        ecus: Option<usize>,
+        /// Coverage plan: vehicle i gets fault kind i mod 13 on unit (i / 13) mod units; without
+        /// --vehicles, 13 × units vehicles (every kind on every unit).
+        #[arg(long)]
+        cover: bool,
+        /// Also write captures: `<vehicle>.tbox.pcap` (SOME/IP), `<vehicle>.gw.pcap` (DoIP),
+        /// `<vehicle>.gw.candump.log` (CAN ISO-TP).
+        #[arg(long)]
+        captures: bool,
+        /// Inject a fault: CAUSE[@UNIT][:PROB], CAUSE a fault name or `any`, UNIT a unit, `deploy`
+        /// or `flash`; repeatable.
+        #[arg(long = "fault", value_name = "CAUSE[@UNIT][:PROB]")]
+        faults: Vec<String>,
+        /// Output directory.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// Analyse a simulated campaign and score the verdicts against its truth files.
+    Eval {
+        /// Directory written by `otadiag simulate`.
+        dir: PathBuf,
+        /// Rule set directory (default: the rule set built into the binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// `first` stops at the first failing check per unit; `all` checks everything.
+        #[arg(long, value_enum, default_value_t = ModeArg::First)]
+        mode: ModeArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Minimum failed-unit recall (0..1); exit 1 below it.
+        #[arg(long)]
+        min_recall: Option<f64>,
+        /// Minimum failed-unit precision.
+        #[arg(long)]
+        min_precision: Option<f64>,
+        /// Minimum exact-cause accuracy.
+        #[arg(long)]
+        min_cause: Option<f64>,
+        /// Minimum blamed-side accuracy.
+        #[arg(long)]
+        min_side: Option<f64>,
+        /// Minimum location accuracy.
+        #[arg(long)]
+        min_location: Option<f64>,
+    },
+    /// Simulate about 20 vehicles with mixed faults, analyse them and show the fleet view.
+    Demo,
     /// Rule set commands.
     Rules {
         #[command(subcommand)]
@@ -220,6 +281,59 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Simulate {
+            scenario,
+            vehicles,
+            seed,
+            ecus,
+            cover,
+            captures,
+            faults,
+            out,
+        } => simulate::run(&simulate::Args {
+            scenario,
+            vehicles,
+            seed,
+            ecus,
+            cover,
+            captures,
+            faults,
+            out,
+        }),
+        Cmd::Eval {
+            dir,
+            rules,
+            mode,
+            format,
+            min_recall,
+            min_precision,
+            min_cause,
+            min_side,
+            min_location,
+        } => {
+            let mode = match mode {
+                ModeArg::First => Mode::First,
+                ModeArg::All => Mode::All,
+            };
+            let min = otadiag_sim::Thresholds {
+                recall: min_recall,
+                precision: min_precision,
+                cause: min_cause,
+                side: min_side,
+                location: min_location,
+            };
+            eval::run(&dir, rules.as_deref(), mode, format, &min)
+        }
+        Cmd::Demo => match demo::run() {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
         Cmd::Rules {
             cmd: RulesCmd::Check { dir },
         } => match otadiag_rules::load_dir(&dir) {

@@ -93,10 +93,15 @@ pub fn count_all(r: &mut dyn FrameReader) -> (usize, Vec<CaptureError>) {
 /// The shared real-trace folder, or `None` (after saying so) when it is absent; panics instead
 /// when `OTADIAG_REQUIRE_REAL_TRACES=1`.
 pub fn real_traces() -> Option<std::path::PathBuf> {
-    let dir = std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/real-traces"
-    ));
+    // OTADIAG_REAL_TRACES overrides the folder beside the repository.
+    let dir = std::env::var_os("OTADIAG_REAL_TRACES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/real-traces"
+            ))
+        });
     if dir.is_dir() {
         return Some(dir);
     }
