@@ -224,6 +224,10 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
             _ => {}
         }
         if pending {
+            // Still being worked on: a request sent meanwhile does not end its silence.
+            if o.next_request.is_some_and(|t| t < r.ts) {
+                o.next_request = None;
+            }
             // For a functional request only the unit's own pending answers oblige it to a final one.
             if !x.functional || view.address.is_none_or(|a| a == r.src) {
                 x.pendings += 1;
@@ -296,8 +300,9 @@ fn orphan(index: u32, pos: u32, negative: bool) -> Xch {
     }
 }
 
-/// A negative final response is "recovered" when the next request of the same service on the
-/// same key got a positive final response (a retry that hid the first failure).
+/// A negative final response is "recovered" when the unit's next request of the same service
+/// got a positive final response (a retry that hid the first failure). Not by pair key: a
+/// protocol whose key includes a per-call session id (SOME/IP) retries under a new key.
 fn mark_recovered(xs: &mut [Xch]) {
     for i in 0..xs.len() {
         if !(xs[i].negative && xs[i].req.is_some()) {
@@ -305,7 +310,7 @@ fn mark_recovered(xs: &mut [Xch]) {
         }
         let next = xs[i + 1..]
             .iter()
-            .find(|y| y.req.is_some() && y.key == xs[i].key && y.service == xs[i].service);
+            .find(|y| y.req.is_some() && y.service == xs[i].service);
         if let Some(y) = next {
             if y.primary.is_some() && !y.negative {
                 xs[i].recovered = true;

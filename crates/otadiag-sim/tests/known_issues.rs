@@ -1,5 +1,5 @@
-//! Analyser limitations the simulator exposes, written as the behaviour we want. Ignored until the
-//! engine or the shipped rules change (see docs/simulator.md, "Known analyser limitations");
+//! Analyser limitations the simulator exposed, written as the behaviour we want; the ones still
+//! open are ignored until the engine or the shipped rules change (see docs/simulator.md, "Known analyser limitations");
 //! run with `cargo test -p otadiag-sim --test known_issues -- --ignored`.
 
 use otadiag_engine::{analyze, Mode};
@@ -60,7 +60,6 @@ fn a_wrong_response_id_after_a_tester_present_is_still_unmatched() {
 }
 
 #[test]
-#[ignore = "UCM pairing keys include the SOME/IP session id, so a TBOX retry is never recovered"]
 fn a_deploy_retry_without_a_result_line_is_inferred_successful() {
     let rules = rules();
     let sc = Scenario {
