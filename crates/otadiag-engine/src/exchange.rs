@@ -44,6 +44,8 @@ pub struct Xch {
     pub recovered: bool,
     /// Functionally addressed request.
     pub functional: bool,
+    /// A request that expects no response (the protocol's `silent when`).
+    pub silent: bool,
     /// Service value of the request.
     pub service: Option<i64>,
     key: Key,
@@ -134,6 +136,7 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
                 }
             }
             let functional = proto.is_functional.as_ref().is_some_and(|e| env.holds(e));
+            let silent = proto.is_silent.as_ref().is_some_and(|e| env.holds(e));
             let limit = proto.timer_first.as_ref().and_then(|e| env.eval(e).num());
             let service = proto
                 .service
@@ -160,6 +163,7 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
                 end_of_recording: false,
                 recovered: false,
                 functional,
+                silent,
                 service,
                 key,
             });
@@ -192,7 +196,10 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
                 chosen_ok = true;
                 break;
             }
-            chosen.get_or_insert(oi);
+            // A request that expects no answer does not take one that does not match it.
+            if !x.silent {
+                chosen.get_or_insert(oi);
+            }
         }
         let pending = proto
             .is_pending
@@ -295,6 +302,7 @@ fn orphan(index: u32, pos: u32, negative: bool) -> Xch {
         end_of_recording: false,
         recovered: false,
         functional: false,
+        silent: false,
         service: None,
         key: [i64::MIN; otadiag_rules::ir::MAX_PAIR],
     }

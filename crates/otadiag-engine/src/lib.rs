@@ -175,7 +175,7 @@ fn infer(xs: &[exchange::Xch]) -> UnitOutcome {
     let last_unanswered = xs
         .iter()
         .rev()
-        .find(|x| x.req.is_some())
+        .find(|x| x.req.is_some() && !x.silent)
         .is_some_and(|x| x.primary.is_none());
     if negative || last_unanswered {
         UnitOutcome::Failure

@@ -125,6 +125,8 @@ pub struct Protocol {
     pub is_pending: Option<Expr>,
     /// Functionally addressed request (context `req`).
     pub is_functional: Option<Expr>,
+    /// Requests that expect no response (UDS suppressPosRspMsgIndicationBit); reads `req`.
+    pub is_silent: Option<Expr>,
     /// Pairing key: (request expression, response expression) pairs.
     pub pair: Vec<(Expr, Expr)>,
     /// Response content matches its request (contexts `req`, `rsp`).

@@ -1,5 +1,5 @@
-//! Analyser limitations the simulator exposed, written as the behaviour we want; the ones still
-//! open are ignored until the engine or the shipped rules change (see docs/simulator.md, "Known analyser limitations");
+//! Analyser limitations the simulator exposed, written as the behaviour we want; both are fixed
+//! now and run with the other tests (see docs/simulator.md, "Known analyser limitations");
 //! run with `cargo test -p otadiag-sim --test known_issues -- --ignored`.
 
 use otadiag_engine::{analyze, Mode};
@@ -12,7 +12,6 @@ fn rules() -> otadiag_rules::RuleSet {
 }
 
 #[test]
-#[ignore = "pairing gives a non-matching response to an open suppressPosRsp TesterPresent"]
 fn a_wrong_response_id_after_a_tester_present_is_still_unmatched() {
     let rules = rules();
     let mut sc = Scenario {

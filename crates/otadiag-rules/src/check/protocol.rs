@@ -98,6 +98,7 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
         is_negative: None,
         is_pending: None,
         is_functional: None,
+        is_silent: None,
         pair: vec![],
         matches: None,
         timer_first: None,
@@ -187,6 +188,13 @@ fn build(env: &mut Env, p: &ast::Protocol, idx: usize) -> ir::Protocol {
                 e,
                 &sc(true, false, false, "in `functional when`"),
                 "functional when",
+            ),
+            ProtoClause::Silent(e) => classifier(
+                env,
+                &mut proto.is_silent,
+                e,
+                &sc(true, false, false, "in `silent when`"),
+                "silent when",
             ),
             ProtoClause::Match(e) => classifier(
                 env,

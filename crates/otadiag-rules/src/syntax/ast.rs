@@ -197,6 +197,8 @@ pub enum ProtoClause {
     Pending(Expr),
     /// `functional when EXPR` (context `req`).
     Functional(Expr),
+    /// `silent when EXPR` (context `req`): the request expects no response.
+    Silent(Expr),
     /// `pair EXPR`: conjunction of `req.x == rsp.y` equalities.
     Pair(Expr),
     /// `match EXPR` (context `req`, `rsp`).

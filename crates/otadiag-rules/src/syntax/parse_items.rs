@@ -56,6 +56,7 @@ impl Builder {
             Rule::p_negative => ProtoClause::Negative(self.expr(it.next().unwrap())?),
             Rule::p_pending => ProtoClause::Pending(self.expr(it.next().unwrap())?),
             Rule::p_functional => ProtoClause::Functional(self.expr(it.next().unwrap())?),
+            Rule::p_silent => ProtoClause::Silent(self.expr(it.next().unwrap())?),
             Rule::p_pair => ProtoClause::Pair(self.expr(it.next().unwrap())?),
             Rule::p_match => ProtoClause::Match(self.expr(it.next().unwrap())?),
             Rule::p_timer => ProtoClause::Timer(
