@@ -199,7 +199,10 @@ mod tests {
         let t = Topology::parse("docs/recorder.md", &doc[start..end]).expect("parses");
         assert_eq!(t.deploy_service(), 0x5C00);
         assert_eq!(t.ecu_by_doip(0x1A01).map(|e| e.name.as_str()), Some("BCM"));
-        assert_eq!(t.ecu_by_can(0x7E8, false).map(|e| e.name.as_str()), Some("BCM"));
+        assert_eq!(
+            t.ecu_by_can(0x7E8, false).map(|e| e.name.as_str()),
+            Some("BCM")
+        );
         assert!(t.is_tester(0x0E80) && !t.is_tester(0x0E81));
         assert!(t.is_functional(0xE400, false) && !t.is_functional(0xE401, false));
         assert_eq!(t.package[0].name, "bcm-app");
@@ -208,6 +211,10 @@ mod tests {
     #[test]
     fn an_unknown_key_names_its_line_and_column() {
         let e = Topology::parse("car.toml", "[[ecu]]\nname = \"A\"\ncan_id = 1\n").unwrap_err();
-        assert!(e.to_string().starts_with("car.toml: line 3, column 1: unknown field `can_id`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("car.toml: line 3, column 1: unknown field `can_id`"),
+            "{e}"
+        );
     }
 }
