@@ -19,6 +19,7 @@
 //! - ISO-TP: against SOURCES.md's per-file UDS counts (58 ecu_trace, 5377 candump_uds_scanner,
 //!   6259 open3e …; crates/otadiag-decode/tests/real_traces.rs lists them); TShark 4.0 needs the ids
 //!   as ISO-TP by hand (`-d can.id==0x7E2,iso15765`) and loses interleaved multi-frame transfers.
+//!
 //! Exchanges are ours alone (a request with its pending and final responses); the recorder counts
 //! every message it could not place, with the reason, so records + not recorded = messages.
 

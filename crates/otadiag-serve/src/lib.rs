@@ -82,8 +82,7 @@ pub struct Running {
     pub state: AppState,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _watcher:
-        Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>>,
+    _watcher: Option<notify::RecommendedWatcher>,
 }
 
 impl Running {

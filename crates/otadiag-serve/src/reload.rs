@@ -3,7 +3,6 @@
 //! collapse into a single load.
 
 use crate::rules::{ReloadStatus, RulesHandle};
-use notify_debouncer_mini::notify::RecursiveMode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -63,29 +62,58 @@ pub fn spawn_reloader(rules: Arc<RulesHandle>) -> (ReloadSender, tokio::task::Jo
     (tx, task)
 }
 
-/// Watches a rule directory recursively; every debounced batch of changes sends one request.
-/// Keep the returned debouncer alive for as long as watching should go on.
+/// Watches a rule directory recursively; a change to a relevant file followed by [`DEBOUNCE`] of
+/// quiet sends one reload request. Keep the returned watcher alive for as long as watching should
+/// go on; dropping it also ends the debounce thread.
+///
+/// Only changes count, not accesses: inotify reports every open of a watched file (notify 8
+/// watches `IN_OPEN`), and every reload opens all rule files, so counting opens made the service
+/// reload itself about twenty times a second while idle.
 pub fn watch_dir(
     dir: &std::path::Path,
     tx: ReloadSender,
-) -> anyhow::Result<
-    notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
-> {
-    let mut debouncer = notify_debouncer_mini::new_debouncer(
-        DEBOUNCE,
-        move |res: notify_debouncer_mini::DebounceEventResult| match res {
-            Ok(events) if events.iter().any(|e| relevant(&e.path)) => {
-                let _ = tx.send(ReloadRequest {
-                    trigger: "watch",
-                    reply: None,
-                });
+) -> anyhow::Result<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let (changed, rx) = std::sync::mpsc::channel::<()>();
+    let mut watcher =
+        notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(ev) if is_change(&ev.kind) && ev.paths.iter().any(|p| relevant(p)) => {
+                let _ = changed.send(());
             }
             Ok(_) => {}
             Err(e) => eprintln!("otadiag-serve: rule watcher error: {e}"),
-        },
-    )?;
-    debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
-    Ok(debouncer)
+        })?;
+    watcher.watch(dir, notify::RecursiveMode::Recursive)?;
+    std::thread::Builder::new()
+        .name("otadiag-rules-debounce".into())
+        .spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError;
+            // Block for the first change, then wait until DEBOUNCE passes without another (at
+            // most 10 × DEBOUNCE, so a file written on and on still gets loaded).
+            while rx.recv().is_ok() {
+                let first = std::time::Instant::now();
+                while first.elapsed() < DEBOUNCE * 10 {
+                    match rx.recv_timeout(DEBOUNCE) {
+                        Ok(()) => continue,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                let req = ReloadRequest {
+                    trigger: "watch",
+                    reply: None,
+                };
+                if tx.send(req).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(watcher)
+}
+
+/// Creations, removals, renames, writes and attribute changes; not opens, reads or closes.
+fn is_change(kind: &notify::EventKind) -> bool {
+    !matches!(kind, notify::EventKind::Access(_))
 }
 
 /// Rule files, `units.toml` and directories matter; rule test cases and editor droppings do not.

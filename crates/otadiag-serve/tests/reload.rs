@@ -89,6 +89,23 @@ async fn broken_edit_never_takes_effect_and_a_fix_does() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_watched_directory_is_not_reloaded() {
+    // Reading the rule files (as every reload does) must not count as a change: that made the
+    // service reload itself about twenty times a second while idle.
+    let h = Harness::start(&common::Backend::Sqlite, |_| {}).await;
+    let (_, rules) = h.get("/api/v1/rules").await;
+    let _ = otadiag_rules::load_dir(&h.rules_dir);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, st) = h.get("/api/v1/rules/status").await;
+    assert_eq!(
+        st["trigger"], "startup",
+        "reloaded with nothing edited: {st}"
+    );
+    assert_eq!(st["active_revision"], rules["revision"]);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_to_live_latency() {
     let h = Harness::start(&common::Backend::Sqlite, |_| {}).await;
     let file = h.rules_dir.join("uds/nrc.rules");
