@@ -154,6 +154,9 @@ fn data_bytes(
     len: usize,
     data: &mut [u8; 64],
 ) -> Result<(), String> {
+    if hex && t.hex_pairs(&mut data[..len.min(64)]) {
+        return Ok(());
+    }
     let (radix, digits) = if hex { (16, 2) } else { (10, 3) };
     for slot in data.iter_mut().take(len) {
         let tok = t.next().unwrap_or(b"");

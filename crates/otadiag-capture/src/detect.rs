@@ -225,6 +225,30 @@ impl<'a> Tokens<'a> {
     }
 }
 
+impl Tokens<'_> {
+    /// Fast path for `out.len()` two-digit hex tokens, each after exactly one blank and before
+    /// a blank or the end: fills `out`, moves past them and returns true. Otherwise returns
+    /// false and leaves the position alone, so the caller can take the tokens one by one (which
+    /// gives the same bytes wherever this succeeds).
+    pub(crate) fn hex_pairs(&mut self, out: &mut [u8]) -> bool {
+        let s = self.s;
+        let mut i = self.i;
+        for slot in out.iter_mut() {
+            if s.len() < i + 3 || !is_blank(s[i]) {
+                return false;
+            }
+            let (hi, lo) = (HEX[s[i + 1] as usize], HEX[s[i + 2] as usize]);
+            if (hi | lo) > 0xF || s.get(i + 3).is_some_and(|&c| !is_blank(c)) {
+                return false;
+            }
+            *slot = hi << 4 | lo;
+            i += 3;
+        }
+        self.i = i;
+        true
+    }
+}
+
 impl<'a> Iterator for Tokens<'a> {
     type Item = &'a [u8];
     fn next(&mut self) -> Option<&'a [u8]> {
