@@ -214,7 +214,7 @@ fn demo_shows_the_fleet_view_with_evidence() {
 }
 
 #[test]
-fn simulate_with_captures_writes_pcap_and_candump_files() {
+fn simulate_with_captures_writes_captures_that_eval_scores_from() {
     let d = tempfile::tempdir().unwrap();
     let out = bin(&[
         "simulate",
@@ -233,10 +233,53 @@ fn simulate_with_captures_writes_pcap_and_candump_files() {
         "V000001.tbox.pcap",
         "V000001.gw.pcap",
         "V000001.gw.candump.log",
+        "V000001.gw.asc",
+        "V000001.topology.toml",
         "V000002.jsonl",
     ] {
         assert!(d.path().join(f).exists(), "{f}");
     }
+    let asc = std::fs::read_to_string(d.path().join("V000001.gw.asc")).unwrap();
+    assert!(asc.starts_with("date ") && asc.contains("\nbase hex  timestamps absolute\n"));
+    assert!(
+        asc.contains(" 1  7E0             Tx   d 8 02 10 03 "),
+        "{}",
+        &asc[..600]
+    );
+    // Analysed from the captures, both transport faults are found at their requests and every
+    // failure is diagnosed; the ASC log gives the same scores as the candump log.
+    let mut reports = vec![];
+    for log in ["candump", "asc"] {
+        let out = bin(&[
+            "eval",
+            p(d.path()),
+            "--from",
+            "captures",
+            "--can-log",
+            log,
+            "--min-transport",
+            "1",
+            "--min-recall",
+            "1",
+            "--min-cause",
+            "1",
+            "--min-location",
+            "1",
+        ]);
+        let o = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{o}{}", text(&out.stderr));
+        assert!(
+            o.contains("(4/4 transport faults found, 0 unexplained findings)"),
+            "{o}"
+        );
+        reports.push(
+            o.lines()
+                .filter(|l| !l.starts_with("analysed in"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    assert_eq!(reports[0], reports[1]);
     let pcap = std::fs::read(d.path().join("V000001.gw.pcap")).unwrap();
     assert_eq!(&pcap[..4], &0xa1b2_3c4du32.to_le_bytes(), "nanosecond pcap");
     let can = std::fs::read_to_string(d.path().join("V000001.gw.candump.log")).unwrap();

@@ -29,7 +29,7 @@ pub struct DeployPlacer {
 impl DeployPlacer {
     /// Places a SOME/IP message of the deployment service; `None` for other services.
     pub fn place(&mut self, topo: &Topology, msg: &[u8]) -> Option<Placed> {
-        if msg.len() < 16 || u16::from_be_bytes([msg[0], msg[1]]) != topo.deploy_service() {
+        if msg.len() < 16 {
             return None;
         }
         let method = u16::from_be_bytes([msg[2], msg[3]]);
@@ -38,6 +38,13 @@ impl DeployPlacer {
             u16::from_be_bytes([msg[10], msg[11]]),
         );
         let response = msg[14] & 0x80 != 0;
+        // Another service's message is not ours, unless it answers an open deploy call (client
+        // and session): then it is that call's (unmatched) answer, for the rules to judge.
+        if u16::from_be_bytes([msg[0], msg[1]]) != topo.deploy_service()
+            && !(response && self.open.contains_key(&key))
+        {
+            return None;
+        }
         if response {
             let (unit, method) = self
                 .open

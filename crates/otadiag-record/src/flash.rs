@@ -61,6 +61,8 @@ pub struct FlashPlacer {
     held: Vec<(u32, Waiting)>,
     /// DoIP addresses seen as physical targets of the tester.
     doip_ecus: std::collections::HashSet<u32>,
+    /// The last physical request to the ECU being flashed: (SID, time).
+    last_request: Option<(u8, i64)>,
 }
 
 /// A message released from waiting once its pair was learnt.
@@ -77,7 +79,14 @@ pub struct Released {
 
 impl FlashPlacer {
     /// Places a DoIP diagnostic message by its logical addresses.
-    pub fn doip(&mut self, topo: &Topology, ts: i64, src: u32, dst: u32) -> Option<Placed> {
+    pub fn doip(
+        &mut self,
+        topo: &Topology,
+        ts: i64,
+        src: u32,
+        dst: u32,
+        data: &[u8],
+    ) -> Option<Placed> {
         if topo.is_tester(src) {
             if topo.is_functional(dst, false) {
                 self.functional_at = Some(ts);
@@ -93,6 +102,7 @@ impl FlashPlacer {
             let unit = ecu_name_doip(topo, dst);
             self.doip_ecus.insert(dst);
             self.current = Some((unit.clone(), src, dst));
+            self.last_request = data.first().map(|&sid| (sid, ts));
             return Some(Placed {
                 unit,
                 request: true,
@@ -102,6 +112,24 @@ impl FlashPlacer {
             });
         }
         if topo.is_tester(dst) {
+            // An answer from an address no ECU has, to the last request of an ECU the topology
+            // plans to update: that ECU's answer from an illegal sender.
+            if let Some((cur, _, address)) = self.current.clone() {
+                let (sid, second) = (data.first().copied(), data.get(1).copied());
+                if topo.ecu_by_doip(src).is_none()
+                    && !self.doip_ecus.contains(&src)
+                    && Self::planned(topo, &cur)
+                    && sid.is_some_and(|s| self.answers_last(ts, s, second))
+                {
+                    return Some(Placed {
+                        unit: cur,
+                        request: false,
+                        src,
+                        dst,
+                        address,
+                    });
+                }
+            }
             return Some(self.answer(topo, ts, ecu_name_doip(topo, src), src, dst, src));
         }
         // Neither end is a tester: a request from an illegal sender to a known ECU, or an
@@ -168,6 +196,7 @@ impl FlashPlacer {
         if let Some(rsp) = self.request_pair(topo, id) {
             let unit = ecu_name_can(topo, id, rsp);
             self.adopt(&unit, id, rsp, released);
+            self.last_request = data.first().map(|&sid| (sid, ts));
             return Some(Placed {
                 unit,
                 request: true,
@@ -182,6 +211,9 @@ impl FlashPlacer {
         }
         // Unknown id: does it answer a waiting message on another id?
         let sid = *data.first()?;
+        if let Some(p) = self.stray(topo, ts, id, sid, data.get(1).copied()) {
+            return Some(p);
+        }
         let asked = if sid == 0x7F {
             data.get(1).copied()
         } else {
@@ -279,6 +311,66 @@ impl FlashPlacer {
                 len: w.len,
             });
         }
+    }
+
+    /// A UDS message on a CAN id the topology does not know, while an ECU the topology plans to
+    /// update is being flashed: a request (SID below 0x40) is that ECU's request from an illegal
+    /// sender, an answer to its last request (SID + 0x40 or `7F sid`, within P2*) its answer from
+    /// an illegal sender; the rules judge both by the real id. Without a task-table ECU (no
+    /// `package` in the topology) nothing changes: the id may be learnt as a new pair instead.
+    fn stray(
+        &mut self,
+        topo: &Topology,
+        ts: i64,
+        id: u32,
+        sid: u8,
+        second: Option<u8>,
+    ) -> Option<Placed> {
+        let (unit, tester, address) = self.current.clone()?;
+        let on_can = topo.ecu.iter().any(|e| e.name == unit && e.can.is_some());
+        if !on_can
+            || !Self::planned(topo, &unit)
+            || topo.ecu_by_can(id, true).is_some()
+            || topo.ecu_by_can(id, false).is_some()
+        {
+            return None;
+        }
+        if sid < 0x40 {
+            return Some(Placed {
+                unit,
+                request: true,
+                src: id,
+                dst: address,
+                address,
+            });
+        }
+        self.answers_last(ts, sid, second).then_some(Placed {
+            unit,
+            request: false,
+            src: id,
+            dst: tester,
+            address,
+        })
+    }
+
+    /// Whether a message (first two bytes) answers the last physical request, within P2*.
+    fn answers_last(&self, ts: i64, sid: u8, second: Option<u8>) -> bool {
+        let Some((asked, at)) = self.last_request else {
+            return false;
+        };
+        let answers = if sid == 0x7F {
+            second == Some(asked)
+        } else {
+            sid == asked.wrapping_add(0x40)
+        };
+        answers && ts - at <= FUNCTIONAL_WINDOW
+    }
+
+    /// Whether `unit` is an ECU the topology plans to update (it has a `package`).
+    fn planned(topo: &Topology, unit: &str) -> bool {
+        topo.ecu
+            .iter()
+            .any(|e| e.name == unit && e.package.is_some())
     }
 
     /// Messages still waiting at the end: never paired.

@@ -153,7 +153,7 @@ impl<'r> Recorder<'r> {
                 );
             }
             Carrier::DoIp => {
-                let Some(p) = self.flash.doip(&self.topo, ts, m.src, m.dst) else {
+                let Some(p) = self.flash.doip(&self.topo, ts, m.src, m.dst, m.data) else {
                     self.counts.doip_other += 1;
                     return;
                 };
@@ -346,9 +346,9 @@ impl<'r> Recorder<'r> {
                 transport: Some(transport.to_string()),
             });
         }
-        // S603, decided by the rule set's own checks: a request left without the response it
-        // needed (response.sent) or a final negative response that no retry recovered
-        // (response.type) fails the unit; so does a reprogramming sequence that stopped before
+        // S603, decided by the rule set's own checks: a request left without the usable response
+        // it needed (response.sent; .time, .sender, .format on the last exchange) or a final negative
+        // response that no retry recovered (response.type) fails the unit; so does a reprogramming sequence that stopped before
         // its flow's end ("expected next request never sent") — only for units that started one
         // (a deploy transfer, a UDS programming session or RequestDownload), so a scan or a
         // session of reads is never taken for a failed flash.
@@ -360,12 +360,28 @@ impl<'r> Recorder<'r> {
                 s.iter().for_each(|&x| seen[x as usize] = true);
                 seen.iter().filter(|&&b| b).count() > MAX_UPDATE_SIDS
             });
-            let reprogramming =
-                u.stage == Stage::Deploy || (self.reprogramming.contains(&u.unit) && !scan);
-            let answer = u
-                .findings
+            // An ECU the topology gives a package is being updated, however early its flash
+            // stopped (before the programming session, say).
+            let planned = self
+                .topo
+                .ecu
                 .iter()
-                .find(|f| f.parameter == "response.sent" || f.parameter == "response.type");
+                .any(|e| e.name == u.unit && e.package.is_some());
+            let reprogramming = u.stage == Stage::Deploy
+                || ((self.reprogramming.contains(&u.unit) || planned) && !scan);
+            // The client got no usable answer: none or a final negative one no retry recovered;
+            // or, to the unit's last exchange (the client gave up there), one too late, from the
+            // wrong sender, malformed or for another call. A late answer the client waited for
+            // and went on after is not a failure (real ECUs answer routines after P2). On the
+            // flash stage `response.match` never counts: other ECUs' answers to a functional
+            // request are recorded with the unit and match nothing of it.
+            let last = u.exchanges.checked_sub(1);
+            let answer = u.findings.iter().find(|f| match f.parameter.as_str() {
+                "response.sent" | "response.type" => true,
+                "response.time" | "response.sender" | "response.format" => f.exchange == last,
+                "response.match" => u.stage == Stage::Deploy && f.exchange == last,
+                _ => false,
+            });
             let stopped = u
                 .findings
                 .iter()

@@ -1,5 +1,6 @@
 //! Writes a whole simulated campaign to a directory — `<vehicle>.jsonl` bundles and
-//! `<vehicle>.truth.json` truths — in parallel, each vehicle from its own random stream so the
+//! `<vehicle>.truth.json` truths, with `captures` also the capture files and the topology — in
+//! parallel, each vehicle from its own random stream so the
 //! output is byte-identical for a given seed whatever the thread count.
 
 use crate::fault::FaultSpec;
@@ -66,10 +67,16 @@ fn write_vehicle(
     let mut bytes = w.1 + truth.len() as u64;
     if sc.captures {
         let c = crate::capture::captures(&v.bundle, &v.marks);
-        let parts: [(&str, Option<&[u8]>); 3] = [
+        let ecus: Vec<_> = (0..sc.ecus.len())
+            .map(|i| crate::vehicle::resolve_ecu(sc, i))
+            .collect();
+        let topo = crate::capture::topology::topology(&ecus, &v.bundle.manifest);
+        let parts: [(&str, Option<&[u8]>); 5] = [
             ("tbox.pcap", c.tbox_pcap.as_deref()),
             ("gw.pcap", c.gw_pcap.as_deref()),
             ("gw.candump.log", c.gw_candump.as_deref().map(str::as_bytes)),
+            ("gw.asc", c.gw_asc.as_deref().map(str::as_bytes)),
+            ("topology.toml", Some(topo.as_bytes())),
         ];
         for (ext, data) in parts {
             if let Some(d) = data {

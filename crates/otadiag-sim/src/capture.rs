@@ -1,10 +1,13 @@
 //! Captures of the simulated traffic, for the capture decoders: the TBOX's SOME/IP and the GW's
 //! DoIP as pcap (Ethernet/IPv4/TCP, with routing activation and diagnostic-message ACKs, a NACK
-//! for an illegal source address), the GW's CAN as `candump -l` with ISO-TP segmentation. Built
-//! from the bundle: each message is its kept header followed by the simulator's 0xAA filler.
+//! for an illegal source address), the GW's CAN as `candump -l` and Vector ASC with ISO-TP
+//! segmentation, and the topology file the recorder needs to name the units. Built from the
+//! bundle: each message is its kept header followed by the simulator's 0xAA filler.
 
+pub mod asc;
 pub mod candump;
 pub mod pcap;
+pub mod topology;
 
 use otadiag_model::{Bundle, Dir, Record};
 use pcap::PcapWriter;
@@ -34,6 +37,8 @@ pub struct Captures {
     pub gw_pcap: Option<Vec<u8>>,
     /// CAN between GW and ECUs, GW clock (`<vehicle>.gw.candump.log`).
     pub gw_candump: Option<String>,
+    /// The same CAN frames as Vector ASC (`<vehicle>.gw.asc`).
+    pub gw_asc: Option<String>,
 }
 
 /// The whole message a record stands for: kept header, then filler up to its length.
@@ -140,9 +145,18 @@ pub fn captures(b: &Bundle, marks: &[(usize, Mark)]) -> Captures {
             }
         }
     }
+    // The GW sends the requests and the flow control for the ECUs' multi-frame responses.
+    let gw_ids: Vec<u32> = b
+        .records
+        .iter()
+        .filter(|r| r.dir == Dir::Request && b.transports[r.transport as usize] == "can")
+        .map(|r| r.src)
+        .collect();
+    let gw_asc = (!can.is_empty()).then(|| asc::from_candump(&can, &|id| gw_ids.contains(&id)));
     Captures {
         tbox_pcap: has_tbox.then(|| tbox.into_bytes()),
         gw_pcap: has_gw.then(|| gw.into_bytes()),
         gw_candump: (!can.is_empty()).then_some(can),
+        gw_asc,
     }
 }

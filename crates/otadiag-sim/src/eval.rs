@@ -1,11 +1,16 @@
 //! Scores the analyser against the simulator's truth: every bundle of a directory is read,
 //! analysed with `otadiag_engine` and compared unit by unit with its truth file, in parallel and
-//! streaming (one bundle per worker in memory at a time).
+//! streaming (one bundle per worker in memory at a time) — or, with [`Source::Captures`], every
+//! vehicle's captures recorded into a bundle first ([`captures`]).
+
+pub mod captures;
+
+pub use captures::CanLog;
 
 use crate::scores::{Miss, Scores};
 use crate::truth::{Truth, UnitTruth};
 use otadiag_engine::Mode;
-use otadiag_model::report::{BundleReport, Finding, UnitReport};
+use otadiag_model::report::{BundleReport, Finding, TransportFinding, UnitReport};
 use otadiag_model::UnitOutcome;
 use otadiag_rules::ir::RuleSet;
 use rayon::prelude::*;
@@ -26,6 +31,20 @@ pub enum EvalError {
     /// A truth file is missing or malformed.
     #[error("{0}: {1}")]
     Truth(PathBuf, String),
+    /// A capture or topology file is missing or could not be recorded.
+    #[error("{0}: {1}")]
+    Capture(PathBuf, String),
+}
+
+/// What the evaluator analyses for each vehicle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// The upload bundle `<vehicle>.jsonl`.
+    #[default]
+    Bundles,
+    /// The captures (`--captures`) with the vehicle's topology, recorded as `otadiag analyze`
+    /// records them; transport faults are scored too.
+    Captures(CanLog),
 }
 
 /// The bundles of a directory (`*.jsonl`, sorted by name).
@@ -56,6 +75,22 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
 
 /// Analyses every bundle in `dir` and scores the verdicts against the truth files.
 pub fn evaluate(rules: &RuleSet, dir: &Path, mode: Mode) -> Result<Scores, EvalError> {
+    evaluate_from(rules, dir, mode, Source::Bundles)
+}
+
+/// Analyses every vehicle in `dir` from `source` and scores the verdicts against the truth files.
+pub fn evaluate_from(
+    rules: &RuleSet,
+    dir: &Path,
+    mode: Mode,
+    source: Source,
+) -> Result<Scores, EvalError> {
+    if let Source::Captures(can) = source {
+        return captures::truths_in(dir)?
+            .par_iter()
+            .map(|t| captures::score(rules, t, mode, can))
+            .try_reduce(Scores::default, |a, b| Ok(a.merge(b)));
+    }
     bundles_in(dir)?
         .par_iter()
         .map(|p| {
@@ -68,12 +103,16 @@ pub fn evaluate(rules: &RuleSet, dir: &Path, mode: Mode) -> Result<Scores, EvalE
         .try_reduce(Scores::default, |a, b| Ok(a.merge(b)))
 }
 
-/// Scores one vehicle's report against its truth.
+/// Scores one vehicle's report against its truth; a report made from captures (it carries a
+/// capture summary) has its transport findings scored too.
 pub fn score_vehicle(truth: &Truth, report: &BundleReport) -> Scores {
     let mut s = Scores {
         vehicles: 1,
         ..Scores::default()
     };
+    if report.capture.is_some() {
+        score_transport(truth, report, &mut s);
+    }
     for t in &truth.units {
         if t.result == "not_run" {
             s.not_run += 1;
@@ -135,6 +174,67 @@ pub fn score_vehicle(truth: &Truth, report: &BundleReport) -> Scores {
         }
     }
     s
+}
+
+/// The transport finding kind a transport fault must produce.
+fn transport_kind(fault: &str) -> Option<&'static str> {
+    match fault {
+        "isotp_sequence_error" => Some("isotp_sequence_error"),
+        "doip_nack" => Some("doip_diag_nack"),
+        _ => None,
+    }
+}
+
+/// Whether a transport finding lies within a second of a truth unit's offending request (the
+/// flash stage runs one ECU at a time, so this names the unit).
+fn near(f: &TransportFinding, t: &UnitTruth) -> bool {
+    matches!((f.ts, t.ts), (Some(a), Some(b)) if (a - b).abs() <= 1_000_000_000)
+}
+
+/// Every truth unit with a transport fault must have a transport finding of the matching kind at
+/// its offending request; every transport finding must be explained by the truth (a transport
+/// fault, or the NACK the DoIP entity sends for a request from an illegal source address).
+fn score_transport(truth: &Truth, report: &BundleReport, s: &mut Scores) {
+    let mut explained = vec![false; report.transport.len()];
+    for t in truth.units.iter().filter(|t| t.result == "failure") {
+        let want = t.fault.as_deref().and_then(transport_kind);
+        let sender = t.transport == "doip" && t.cause.as_deref() == Some("request_sender_illegal");
+        let mut found = false;
+        for (f, e) in report.transport.iter().zip(&mut explained) {
+            if Some(f.kind.as_str()) == want && near(f, t) {
+                found = true;
+                *e = true;
+            } else if sender && f.kind == "doip_diag_nack" && near(f, t) {
+                *e = true;
+            }
+        }
+        if want.is_some() {
+            s.transport_faults += 1;
+            s.transport_found += found as usize;
+            if !found {
+                s.miss(Miss {
+                    vehicle: truth.vehicle.clone(),
+                    unit: format!("{} {}", t.stage.as_str(), t.unit),
+                    expected: format!("transport finding {}", want.unwrap_or("?")),
+                    got: "none at the offending request".into(),
+                });
+            }
+        }
+    }
+    for (f, _) in report
+        .transport
+        .iter()
+        .zip(&explained)
+        .filter(|(_, e)| !**e)
+    {
+        s.transport_spurious += 1;
+        s.miss(Miss {
+            vehicle: truth.vehicle.clone(),
+            unit: format!("{} {} -> {}", f.transport, f.src, f.dst),
+            expected: "no transport finding".into(),
+            got: format!("{}: {}", f.kind, f.detail),
+        });
+    }
 }
 
 fn location_ok(t: &UnitTruth, f: &Finding) -> bool {

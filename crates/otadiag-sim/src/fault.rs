@@ -103,9 +103,10 @@ impl FaultKind {
         match self {
             FaultKind::ResponseTimeoutPending => Some("response_timeout"),
             FaultKind::RetryRecovered => None,
-            // The sender broke ISO-TP: the request as delivered was malformed.
-            FaultKind::IsotpSequenceError => Some("request_format_illegal"),
-            // Depends on the NACK code; the injection reports it (see `flash::inject`).
+            // The GW broke ISO-TP framing, so the ECU dropped the request: as far as the ECU
+            // (and the recorded messages) can tell, the client never sent it.
+            FaultKind::IsotpSequenceError => Some("request_not_sent"),
+            // Whatever the NACK code: the entity, not the GW, kept the request from the ECU.
             FaultKind::DoipNack => Some("response_not_sent"),
             k => Some(k.name()),
         }

@@ -276,7 +276,12 @@ impl<'c, 'a> Flasher<'c, 'a> {
                 out.cause = self.cause;
                 out.mark = self.mark.map(|m| (global, m));
                 out.failed = fault.is_some_and(|k| k.cause().is_some());
-                if fault != Some(FaultKind::RequestNotSent) {
+                if fault == Some(FaultKind::IsotpSequenceError) {
+                    // The request never reached the ECU: no record in a recording of the wire,
+                    // but its time places the transport finding.
+                    out.ts = Some(ts);
+                    out.no_record = true;
+                } else if fault != Some(FaultKind::RequestNotSent) {
                     out.record = Some(pos);
                     out.ts = Some(ts);
                     if p.req.first() == Some(&0x36) {

@@ -22,7 +22,7 @@ pub mod truth;
 pub mod vehicle;
 
 pub use campaign::{simulate_to_dir, CampaignSummary};
-pub use eval::{evaluate, EvalError};
+pub use eval::{evaluate, evaluate_from, CanLog, EvalError, Source};
 pub use fault::{FaultKind, FaultSpec, Target};
 pub use scenario::{Scenario, ScenarioError};
 pub use scores::{Scores, Thresholds};

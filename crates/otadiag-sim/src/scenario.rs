@@ -194,8 +194,9 @@ pub struct Scenario {
     /// Probability that a unit's result line is left out, so the analyser must infer it.
     #[serde(default)]
     pub omit_results: f64,
-    /// Coverage plan: vehicle `i` gets fault kind `i mod 13` on unit `(i / 13) mod units`,
-    /// ignoring `[[fault]]`; `vehicles = 13 × units` covers every kind on every unit.
+    /// Coverage plan: vehicle `i` gets fault kind `i mod K` on unit `(i / K) mod units`, ignoring
+    /// `[[fault]]`; K is 13, or 15 with captures (the transport faults too, see
+    /// [`Scenario::cover_kinds`]); `vehicles = K × units` covers every kind on every unit.
     #[serde(default)]
     pub cover: bool,
     /// Also write captures of the traffic: `<vehicle>.tbox.pcap` (SOME/IP), `<vehicle>.gw.pcap`
@@ -338,9 +339,14 @@ impl Scenario {
             .collect()
     }
 
-    /// Number of fault kinds the coverage plan cycles through.
-    pub fn cover_kinds() -> usize {
-        FaultKind::ALL.len()
+    /// The fault kinds the coverage plan cycles through: the 13 of [`FaultKind::ALL`], and with
+    /// captures also the two transport faults (only the captures show them).
+    pub fn cover_kinds(&self) -> Vec<FaultKind> {
+        let mut k = FaultKind::ALL.to_vec();
+        if self.captures {
+            k.extend(FaultKind::TRANSPORT);
+        }
+        k
     }
 }
 

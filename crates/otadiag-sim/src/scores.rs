@@ -1,5 +1,5 @@
-//! The evaluation scores (recall, precision, cause, side and location accuracy, false failures,
-//! a confusion matrix per cause), how partial scores merge, the thresholds a caller checks, and the
+//! The evaluation scores (recall, precision, cause, side and location accuracy, transport faults
+//! found from captures, false failures, a confusion matrix per cause), how partial scores merge, the thresholds a caller checks, and the
 //! text and JSON renderings.
 
 use serde::Serialize;
@@ -71,6 +71,12 @@ pub struct Scores {
     pub retries: usize,
     /// Of them, reported failed.
     pub retries_blamed: usize,
+    /// Failed units with a transport fault (scored only from captures).
+    pub transport_faults: usize,
+    /// Of them, with the matching transport finding at the offending request.
+    pub transport_found: usize,
+    /// Transport findings the truth does not explain.
+    pub transport_spurious: usize,
     /// Failures per stage/transport.
     pub by_class: BTreeMap<String, ClassScore>,
     /// True cause (or `healthy`) → root cause found (or `none`) → count.
@@ -113,6 +119,14 @@ impl Scores {
     /// First-offending-record accuracy over really failed units.
     pub fn record(&self) -> f64 {
         rate(self.record_ok, self.truth_failed)
+    }
+    /// Transport-fault accuracy: failed units with a transport fault whose transport finding was
+    /// reported, with every unexplained transport finding counted as a miss too.
+    pub fn transport(&self) -> f64 {
+        rate(
+            self.transport_found,
+            self.transport_faults + self.transport_spurious,
+        )
     }
     /// Share of healthy units reported failed.
     pub fn false_failure_rate(&self) -> f64 {
@@ -159,7 +173,10 @@ impl Scores {
             false_failures,
             noisy_healthy,
             retries,
-            retries_blamed
+            retries_blamed,
+            transport_faults,
+            transport_found,
+            transport_spurious
         );
         for (k, v) in o.by_class {
             let e = self.by_class.entry(k).or_default();
@@ -199,6 +216,7 @@ impl Scores {
                 "side": self.side(),
                 "location": self.location(),
                 "record": self.record(),
+                "transport": self.transport(),
                 "false_failure_rate": self.false_failure_rate(),
             },
             "counts": self,
@@ -248,6 +266,17 @@ impl Scores {
             ),
         ] {
             let _ = writeln!(s, "  {name:<28} {}  ({n}/{d})", pct(r));
+        }
+        if self.transport_faults + self.transport_spurious > 0 {
+            let _ = writeln!(
+                s,
+                "  {:<28} {}  ({}/{} transport faults found, {} unexplained findings)",
+                "transport faults",
+                pct(self.transport()),
+                self.transport_found,
+                self.transport_faults,
+                self.transport_spurious
+            );
         }
         let _ = writeln!(
             s,
@@ -344,6 +373,8 @@ pub struct Thresholds {
     pub side: Option<f64>,
     /// Minimum location accuracy.
     pub location: Option<f64>,
+    /// Minimum transport-fault accuracy (from captures).
+    pub transport: Option<f64>,
 }
 
 impl Thresholds {
@@ -355,6 +386,7 @@ impl Thresholds {
             ("cause", self.cause, s.cause()),
             ("side", self.side, s.side()),
             ("location", self.location, s.location()),
+            ("transport", self.transport, s.transport()),
         ]
         .into_iter()
         .filter_map(|(n, min, got)| {

@@ -150,8 +150,9 @@ pub fn simulate_vehicle(sc: &Scenario, specs: &[FaultSpec], index: u64) -> SimVe
         .collect();
     let mut faults: Vec<Option<FaultKind>> = vec![None; units.len()];
     if sc.cover {
-        let k = FaultKind::ALL[index as usize % FaultKind::ALL.len()];
-        faults[(index as usize / FaultKind::ALL.len()) % units.len()] = Some(k);
+        let kinds = sc.cover_kinds();
+        let k = kinds[index as usize % kinds.len()];
+        faults[(index as usize / kinds.len()) % units.len()] = Some(k);
     } else {
         for spec in specs {
             let view: Vec<(Stage, &str, bool)> = units

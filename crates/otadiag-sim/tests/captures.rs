@@ -163,7 +163,7 @@ fn transport_faults_show_in_the_captures_only() {
     for i in 0..6 {
         let v = simulate_vehicle(&sc, &specs, i);
         let t = |u: &str| v.truth.units.iter().find(|x| x.unit == u).unwrap();
-        assert_eq!(t("EPS").cause.as_deref(), Some("request_format_illegal"));
+        assert_eq!(t("EPS").cause.as_deref(), Some("request_not_sent"));
         assert_eq!(t("EPS").side.as_deref(), Some("client"));
         assert!(t("BCM").detail.as_deref().unwrap().contains("NACK"));
         // ISO-TP on a DoIP ECU does not exist: the request just goes unanswered.

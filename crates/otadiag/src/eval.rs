@@ -1,13 +1,21 @@
-//! `otadiag eval`: analyses a simulated campaign directory and scores the verdicts against the
-//! truth files; exits non-zero when a score falls below a required minimum.
+//! `otadiag eval`: analyses a simulated campaign directory (its bundles, or its captures) and
+//! scores the verdicts against the truth files; exits non-zero when a score falls below a required
+//! minimum.
 
 use crate::analyze::Format;
 use otadiag_engine::Mode;
-use otadiag_sim::Thresholds;
+use otadiag_sim::{Source, Thresholds};
 use std::path::Path;
 
 /// Runs the command; returns the exit status (0 scores met, 1 below a threshold, 2 bad input).
-pub fn run(dir: &Path, rules: Option<&Path>, mode: Mode, format: Format, min: &Thresholds) -> u8 {
+pub fn run(
+    dir: &Path,
+    rules: Option<&Path>,
+    mode: Mode,
+    source: Source,
+    format: Format,
+    min: &Thresholds,
+) -> u8 {
     let rules = match crate::embedded::load_or(rules) {
         Ok(r) => r,
         Err(d) => {
@@ -16,7 +24,7 @@ pub fn run(dir: &Path, rules: Option<&Path>, mode: Mode, format: Format, min: &T
         }
     };
     let t = std::time::Instant::now();
-    let scores = match otadiag_sim::evaluate(&rules, dir, mode) {
+    let scores = match otadiag_sim::evaluate_from(&rules, dir, mode, source) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

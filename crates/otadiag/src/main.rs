@@ -149,6 +149,16 @@ enum Cmd {
         /// Minimum location accuracy.
         #[arg(long)]
         min_location: Option<f64>,
+        /// Minimum transport-fault accuracy (with `--from captures`).
+        #[arg(long)]
+        min_transport: Option<f64>,
+        /// What to analyse per vehicle: its bundle, or its captures (`simulate --captures`: TBOX
+        /// pcap, GW pcap and CAN log as one recording, with `<vehicle>.topology.toml`).
+        #[arg(long = "from", value_enum, default_value_t = FromArg::Bundles)]
+        from: FromArg,
+        /// Which CAN log `--from captures` reads.
+        #[arg(long, value_enum, default_value_t = CanLogArg::Candump)]
+        can_log: CanLogArg,
     },
     /// Simulate about 20 vehicles with mixed faults, analyse them and show the fleet view.
     Demo,
@@ -174,6 +184,18 @@ enum RulesCmd {
         #[arg(long)]
         accept: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FromArg {
+    Bundles,
+    Captures,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CanLogArg {
+    Candump,
+    Asc,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -310,6 +332,9 @@ fn main() -> ExitCode {
             min_cause,
             min_side,
             min_location,
+            min_transport,
+            from,
+            can_log,
         } => {
             let mode = match mode {
                 ModeArg::First => Mode::First,
@@ -321,8 +346,18 @@ fn main() -> ExitCode {
                 cause: min_cause,
                 side: min_side,
                 location: min_location,
+                transport: min_transport,
             };
-            eval::run(&dir, rules.as_deref(), mode, format, &min)
+            let source = match (from, can_log) {
+                (FromArg::Bundles, _) => otadiag_sim::Source::Bundles,
+                (FromArg::Captures, CanLogArg::Candump) => {
+                    otadiag_sim::Source::Captures(otadiag_sim::CanLog::Candump)
+                }
+                (FromArg::Captures, CanLogArg::Asc) => {
+                    otadiag_sim::Source::Captures(otadiag_sim::CanLog::Asc)
+                }
+            };
+            eval::run(&dir, rules.as_deref(), mode, source, format, &min)
         }
         Cmd::Demo => match demo::run() {
             Ok(text) => {

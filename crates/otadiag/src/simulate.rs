@@ -45,11 +45,11 @@ pub fn scenario(args: &Args) -> Result<(Scenario, Vec<FaultSpec>), String> {
         sc.seed = s;
     }
     sc.cover |= args.cover;
+    sc.captures |= args.captures;
     if args.cover && args.vehicles.is_none() {
         // Enough vehicles for every fault kind on every unit.
-        sc.vehicles = (otadiag_sim::FaultKind::ALL.len() * sc.units().len()) as u32;
+        sc.vehicles = (sc.cover_kinds().len() * sc.units().len()) as u32;
     }
-    sc.captures |= args.captures;
     let label = args
         .scenario
         .as_deref()
