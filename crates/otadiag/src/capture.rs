@@ -10,8 +10,8 @@ use otadiag_rules::RuleSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Inputs above this size get a progress bar (when stderr is a terminal).
-const PROGRESS_ABOVE: u64 = 64 << 20;
+/// A progress bar appears (on a terminal) once reading has taken this long.
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Whether `path` holds an upload bundle (JSON Lines, maybe gzip/zstd) rather than a capture.
 pub fn is_bundle(path: &Path) -> bool {
@@ -49,20 +49,28 @@ pub fn record(rules: &RuleSet, paths: &[PathBuf], opts: &Options) -> Result<Reco
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if total > PROGRESS_ABOVE {
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {wide_bar}",
-            )
-            .expect("valid template"),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {wide_bar}",
+        )
+        .expect("valid template"),
+    );
+    let started = std::time::Instant::now();
+    let mut shown = false;
+    let mut progress = |b: u64| {
+        // Only inputs that take a while get a bar; stderr hides it when it is not a terminal.
+        if !shown && started.elapsed() > PROGRESS_AFTER {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            shown = true;
+        }
+        bar.set_position(b);
     };
-    let out = pipeline::record_captures(rules, paths, opts, &mut |b| bar.set_position(b))
-        .map_err(|e| e.to_string());
+    let out =
+        pipeline::record_captures(rules, paths, opts, &mut progress).map_err(|e| e.to_string());
     bar.finish_and_clear();
     out
 }
