@@ -17,13 +17,16 @@ fn valid_type(t: u8) -> bool {
 }
 
 /// Checks a SOME/IP header (`h` has at least 16 bytes); returns the total message length.
-/// `strict` (heuristic detection, resync) also requires reserved return-code bits to be 0.
+/// `strict` (heuristic detection, resync) also requires protocol version 1 and reserved
+/// return-code bits to be 0. On an established stream a message with another protocol version
+/// still frames (its length is all the framing needs), so it is delivered and the rules judge its
+/// version instead of the decoder swallowing it.
 pub(crate) fn check_header(h: &[u8], strict: bool) -> Result<usize, &'static str> {
     if h.len() < 16 {
         return Err("truncated SOME/IP header");
     }
     let len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-    if h[12] != 1 {
+    if strict && h[12] != 1 {
         return Err("SOME/IP protocol version is not 1");
     }
     if !(8..=MAX_LEN).contains(&len) {
