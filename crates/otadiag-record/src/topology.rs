@@ -147,6 +147,18 @@ impl Topology {
         })
     }
 
+    /// Whether nothing is named (no file given, or an empty one): the defaults apply throughout.
+    pub fn is_empty(&self) -> bool {
+        self.ecu.is_empty()
+            && self.package.is_empty()
+            && self.functional.is_empty()
+            && self.extended_addressing.is_empty()
+            && self.gw.doip.is_none()
+            && self.gw.ip.is_none()
+            && self.tbox.ip.is_none()
+            && self.deploy_service.is_none()
+    }
+
     /// The ECU with this DoIP logical address.
     pub fn ecu_by_doip(&self, a: u32) -> Option<&Ecu> {
         self.ecu.iter().find(|e| e.doip.map(|d| d.0) == Some(a))

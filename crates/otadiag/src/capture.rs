@@ -13,6 +13,11 @@ use std::path::{Path, PathBuf};
 /// A progress bar appears (on a terminal) once reading has taken this long.
 const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Said when no topology names the units (report note and a warning on stderr).
+pub const DEFAULTS_NOTE: &str = "no topology file: units found with the defaults (CAN pairs \
+    0x7E0–0x7E7 ↔ +8, 29-bit 0x18DA…, pairs learnt from answers; DoIP testers 0x0E00–0x0FFF), \
+    ECUs named by address; give --topology to name them (docs/recorder.md)";
+
 /// Whether `path` holds an upload bundle (JSON Lines, maybe gzip/zstd) rather than a capture.
 pub fn is_bundle(path: &Path) -> bool {
     let mut head = [0u8; 512];
@@ -39,6 +44,13 @@ pub fn topology(path: Option<&Path>) -> Result<Topology, String> {
     match path {
         Some(p) => Topology::load(p).map_err(|e| e.to_string()),
         None => Ok(Topology::default()),
+    }
+}
+
+/// Warns on stderr when captures are read without a topology.
+pub fn warn_defaults(paths: &[PathBuf], topology: &Topology) {
+    if topology.is_empty() && paths.iter().any(|p| !is_bundle(p)) {
+        eprintln!("warning: {DEFAULTS_NOTE}");
     }
 }
 
@@ -84,6 +96,9 @@ pub fn analyze_captures(
 ) -> Result<BundleReport, String> {
     let rec = record(rules, paths, opts)?;
     let mut report = analyze(rules, &rec.bundle, mode);
+    if opts.topology.is_empty() {
+        report.notes.push(DEFAULTS_NOTE.to_string());
+    }
     report.capture = Some(rec.summary);
     report.transport = rec.transport;
     Ok(report)

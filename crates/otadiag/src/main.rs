@@ -234,6 +234,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            otadiag::capture::warn_defaults(&bundles, &topology);
             let opts = otadiag_record::pipeline::Options { topology, strict };
             match analyze::run(&rules, &bundles, mode, &opts, separate) {
                 Ok(report) => {

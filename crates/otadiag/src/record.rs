@@ -27,6 +27,7 @@ pub fn run(
             return 2;
         }
     };
+    capture::warn_defaults(captures, &topology);
     let rec = match capture::record(&rules, captures, &Options { topology, strict }) {
         Ok(r) => r,
         Err(e) => {
