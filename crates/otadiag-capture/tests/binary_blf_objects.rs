@@ -2,89 +2,14 @@
 //! objects of every decoded type, header v2, 10 µs timestamps, stored containers, skipped
 //! objects spanning containers, a bad object header.
 
+mod binary;
+use binary::common::*;
 use otadiag_capture::blf::{self, Writer};
-use otadiag_capture::{CanFlags, CaptureError, FrameReader, FrameRef, Link};
-
-#[derive(Debug, Clone, PartialEq)]
-enum F {
-    Can {
-        ts: Option<i64>,
-        ch: u16,
-        id: u32,
-        flags: CanFlags,
-        data: Vec<u8>,
-    },
-    Pkt {
-        ts: Option<i64>,
-        ch: u16,
-        link: Link,
-        data: Vec<u8>,
-    },
-}
-
-fn own(f: FrameRef<'_>) -> F {
-    match f {
-        FrameRef::Can {
-            ts,
-            channel,
-            id,
-            flags,
-            data,
-        } => F::Can {
-            ts,
-            ch: channel,
-            id,
-            flags,
-            data: data.to_vec(),
-        },
-        FrameRef::Packet {
-            ts,
-            channel,
-            link,
-            data,
-            orig_len,
-        } => {
-            assert_eq!(orig_len as usize, data.len());
-            F::Pkt {
-                ts,
-                ch: channel,
-                link,
-                data: data.to_vec(),
-            }
-        }
-    }
-}
+use otadiag_capture::{CanFlags, CaptureError, Link};
 
 fn read_all(bytes: &[u8]) -> (Vec<F>, Vec<CaptureError>) {
-    let mut r = blf::Reader::new("t.blf", bytes).unwrap();
-    let (mut frames, mut errors) = (Vec::new(), Vec::new());
-    loop {
-        match r.next_frame() {
-            Ok(Some(f)) => frames.push(own(f)),
-            Ok(None) => break,
-            Err(e) => {
-                let fatal = e.fatal;
-                errors.push(e);
-                if fatal {
-                    assert!(matches!(r.next_frame(), Ok(None)));
-                    break;
-                }
-            }
-        }
-    }
-    (frames, errors)
+    drain(&mut blf::Reader::new("t.blf", bytes).unwrap())
 }
-
-const START: i64 = 1_752_232_976_292_000_000;
-const STD: CanFlags = CanFlags {
-    extended: false,
-    fd: false,
-    brs: false,
-    esi: false,
-    rtr: false,
-    error: false,
-    tx: false,
-};
 
 /// A BLF file written by python-can 4.6.1 (`can.BLFWriter`, CAN_MESSAGE, CAN_FD_MESSAGE and
 /// CAN_ERROR_EXT objects, one zlib container) from these messages:

@@ -1,0 +1,2 @@
+//! Shared helpers of the binary reader tests.
+pub mod common;
