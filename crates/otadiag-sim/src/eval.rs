@@ -181,6 +181,7 @@ fn transport_kind(fault: &str) -> Option<&'static str> {
     match fault {
         "isotp_sequence_error" => Some("isotp_sequence_error"),
         "doip_nack" => Some("doip_diag_nack"),
+        captures::BROKEN_FRAMING => Some("tcp_incomplete_message"),
         _ => None,
     }
 }

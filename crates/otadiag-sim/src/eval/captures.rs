@@ -93,7 +93,26 @@ pub fn score(
     mode: Mode,
     can: CanLog,
 ) -> Result<crate::Scores, EvalError> {
-    let t = read_truth(truth)?;
+    let mut t = read_truth(truth)?;
+    broken_framing(&mut t);
     let report = analyze_vehicle(rules, truth, mode, can)?;
     Ok(super::score_vehicle(&t, &report))
 }
+
+/// The truth as the wire shows it. A SOME/IP response whose length field runs past its bytes
+/// breaks TCP framing for its receiver as much as for us: the TBOX never gets a complete answer.
+/// The GW's bundle records the header and the analyser calls it `response_format_illegal`; from
+/// the capture it is `response_not_sent` (same side, same packet) with a
+/// `tcp_incomplete_message` transport finding.
+fn broken_framing(t: &mut crate::Truth) {
+    for u in &mut t.units {
+        if u.detail.as_deref() == Some("response length field 8 bytes too large") {
+            u.cause = Some("response_not_sent".into());
+            u.parameter = Some("response.sent".into());
+            u.fault = Some(BROKEN_FRAMING.into());
+        }
+    }
+}
+
+/// The fault name [`broken_framing`] gives such a unit; it expects a `tcp_incomplete_message`.
+pub const BROKEN_FRAMING: &str = "someip_length_past_message";
