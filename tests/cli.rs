@@ -118,3 +118,43 @@ fn shipped_rules_check_and_rule_tests_pass_outside_cargo() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains(" passed, 0 failed"));
 }
+
+#[test]
+fn serve_demo_stores_a_simulated_fleet_before_listening() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("otadiag-cli-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("demo.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otadiag"))
+        .args([
+            "serve",
+            "--demo",
+            "3",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db,
+        ])
+        .current_dir(root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let stored = loop {
+        match lines.next() {
+            Some(Ok(l)) => {
+                let done = l.contains("listening on");
+                seen.push(l);
+                if done {
+                    break seen.iter().any(|l| l.contains("stored 3 demo bundles"));
+                }
+            }
+            _ => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(stored, "{seen:?}");
+}

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod reload;
 pub mod rules;
+pub mod seed;
 pub mod store;
 pub mod time;
 
@@ -55,6 +56,8 @@ pub struct ServeOptions {
     pub watch: bool,
     /// Reload on SIGHUP.
     pub sighup: bool,
+    /// Bundles stored before serving (`otadiag serve --demo`): analysed and inserted like uploads.
+    pub seed: Vec<Vec<u8>>,
 }
 
 impl ServeOptions {
@@ -70,6 +73,7 @@ impl ServeOptions {
             mode: Mode::First,
             watch: true,
             sighup: true,
+            seed: Vec::new(),
         }
     }
 }
@@ -173,7 +177,21 @@ pub async fn start_with_store(
 
 /// Runs `otadiag serve` until Ctrl-C: opens the store, loads and watches the rules, serves HTTP.
 pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
-    let running = start(opts.clone()).await?;
+    let seed = opts.seed.clone();
+    let running = start(opts).await?;
+    if !seed.is_empty() {
+        let state = running.state.clone();
+        let n = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut n = 0;
+            for bytes in &seed {
+                n += usize::from(seed::ingest(&state, bytes)?);
+            }
+            Ok(n)
+        })
+        .await
+        .context("seeding")??;
+        eprintln!("otadiag-serve: stored {n} demo bundles");
+    }
     eprintln!(
         "otadiag-serve: listening on http://{} ({} store, rules {})",
         running.addr,

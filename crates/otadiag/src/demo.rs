@@ -30,6 +30,21 @@ pub fn scenario() -> (Scenario, Vec<FaultSpec>) {
     (sc, specs)
 }
 
+/// The demo campaign's first `n` vehicles as bundle bytes (for `otadiag serve --demo`).
+pub fn bundles(n: u32) -> Vec<Vec<u8>> {
+    let (mut sc, specs) = scenario();
+    sc.vehicles = n;
+    (0..u64::from(n))
+        .map(|i| {
+            let v = otadiag_sim::simulate_vehicle(&sc, &specs, i);
+            let mut bytes = Vec::new();
+            otadiag_model::write::write_bundle(&v.bundle, &mut bytes)
+                .expect("writing to memory cannot fail");
+            bytes
+        })
+        .collect()
+}
+
 /// Runs the demo and returns its text; `Err` on an I/O or rule problem.
 pub fn run() -> Result<String, String> {
     let rules = crate::embedded::load().map_err(|d| d.render())?;

@@ -82,6 +82,10 @@ enum Cmd {
         /// Largest upload accepted, bytes.
         #[arg(long)]
         max_bundle_bytes: Option<usize>,
+        /// Store N simulated vehicles (the demo campaign's mix of faults) before serving, so the
+        /// dashboard has a fleet to show.
+        #[arg(long, value_name = "N")]
+        demo: Option<u32>,
     },
     /// Register a vehicle with the service's store and print its upload token (shown once).
     VehicleToken {
@@ -266,6 +270,7 @@ fn main() -> ExitCode {
             listen,
             admin_token,
             max_bundle_bytes,
+            demo,
         } => {
             let source = match rules {
                 Some(d) => otadiag_serve::RuleSource::Dir(d),
@@ -279,6 +284,9 @@ fn main() -> ExitCode {
             opts.admin_token = admin_token.or(opts.admin_token);
             if let Some(m) = max_bundle_bytes {
                 opts.max_bundle_bytes = m;
+            }
+            if let Some(n) = demo {
+                opts.seed = otadiag::demo::bundles(n);
             }
             match otadiag_serve::serve_blocking(opts) {
                 Ok(()) => 0,
