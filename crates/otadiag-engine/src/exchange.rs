@@ -40,7 +40,7 @@ pub struct Xch {
     pub negative: bool,
     /// Still waiting, timer not expired, when the recording stopped.
     pub end_of_recording: bool,
-    /// A later request of the same service on the same key was answered positively.
+    /// The unit's next request of the same service was answered positively (a retry).
     pub recovered: bool,
     /// Functionally addressed request.
     pub functional: bool,
@@ -218,10 +218,14 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
         let xi = o.xi as usize;
         let req = &view.bundle.records[view.recs[xs[xi].req.expect("open") as usize] as usize];
         let x = &mut xs[xi];
-        x.responses += 1;
+        x.responses = x.responses.saturating_add(1);
         x.last_pos = pos;
+        // For a functional request only the unit's own answers run its timer: another ECU's
+        // pending or final answer neither restarts it nor counts as the unit's gap.
+        let own = !x.functional || view.address.is_none_or(|a| a == r.src);
         let gap = r.ts - o.last_event;
         match o.cur_limit {
+            _ if !own => {}
             Some(l) if o.worst_excess.is_none_or(|w| gap - l > w) => {
                 o.worst_excess = Some(gap - l);
                 x.wait = Some(gap);
@@ -235,10 +239,11 @@ pub fn build_into(view: &UnitView, xs: &mut Vec<Xch>) {
             if o.next_request.is_some_and(|t| t < r.ts) {
                 o.next_request = None;
             }
-            // For a functional request only the unit's own pending answers oblige it to a final one.
-            if !x.functional || view.address.is_none_or(|a| a == r.src) {
-                x.pendings += 1;
+            if !own {
+                continue;
             }
+            // Only the unit's own pending answers oblige it to a final one.
+            x.pendings = x.pendings.saturating_add(1);
             o.last_event = r.ts;
             let renv = Env {
                 req: Some(req),

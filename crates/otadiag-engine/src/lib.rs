@@ -75,8 +75,9 @@ pub fn analyze_with(
         }
         let records = info.recs.len();
         let view = proto.map(|p| unit::view(rules, bundle, p, info));
-        let mut xs = pool::take();
+        let mut xs = Vec::new();
         if let Some(v) = &view {
+            xs = pool::take(v.recs.len() / 2 + 1);
             exchange::build_into(v, &mut xs);
         }
         let (result, source) = match info.reported {

@@ -19,10 +19,19 @@ thread_local! {
     static IDLE: RefCell<Vec<Vec<Xch>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty buffer, with the capacity of an earlier one when this thread has one idle.
-pub fn take() -> Vec<Xch> {
-    IDLE.with(|idle| idle.borrow_mut().pop())
-        .unwrap_or_default()
+/// An empty buffer for about `need` exchanges: the smallest idle one of this thread that holds
+/// them, else the largest idle one (it grows once), else a new one.
+pub fn take(need: usize) -> Vec<Xch> {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        if idle.is_empty() {
+            return Vec::new();
+        }
+        let at = idle
+            .partition_point(|b| b.capacity() < need)
+            .min(idle.len() - 1);
+        idle.remove(at)
+    })
 }
 
 /// Returns a buffer for reuse on this thread (dropped instead when the thread keeps enough).
@@ -35,7 +44,7 @@ pub fn give_back(mut buf: Vec<Xch>) {
         let mut idle = idle.borrow_mut();
         let kept: usize = idle.iter().map(|b| b.capacity()).sum::<usize>() + buf.capacity();
         if idle.len() < MAX_KEPT && kept * std::mem::size_of::<Xch>() <= MAX_KEPT_BYTES {
-            // Largest last, so the next large unit gets the largest buffer.
+            // Sorted by capacity, so `take` finds the smallest that fits.
             let at = idle.partition_point(|b| b.capacity() <= buf.capacity());
             idle.insert(at, buf);
         }
@@ -48,11 +57,11 @@ mod tests {
 
     #[test]
     fn a_returned_buffer_is_handed_out_again_empty() {
-        let mut b = take();
+        let mut b = take(0);
         b.extend(crate::exchange::tests_support::some(3));
         let cap = b.capacity();
         give_back(b);
-        let again = take();
+        let again = take(3);
         assert!(again.is_empty());
         assert_eq!(again.capacity(), cap);
     }

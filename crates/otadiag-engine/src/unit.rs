@@ -135,7 +135,7 @@ pub fn protocol_for<'a>(
         .find(|p| p.stage == stage && transport.is_none_or(|t| p.transports.iter().any(|x| x == t)))
 }
 
-/// Builds the view of a unit (protocol already chosen).
+/// Builds the view of a unit (protocol already chosen); takes `info.recs` (left empty).
 pub fn view<'a>(
     rules: &'a RuleSet,
     bundle: &'a Bundle,

@@ -42,9 +42,16 @@ const KWP_ONLY: [u8; 8] = [0x81, 0x82, 0x18, 0x17, 0x1A, 0x21, 0x3B, 0x30];
 /// ControlDTCSetting 0x85, ResponseOnEvent 0x86, LinkControl 0x87).
 const UDS_ONLY: [u8; 8] = [0x19, 0x84, 0x29, 0x2C, 0x38, 0x85, 0x86, 0x87];
 
-/// The dialect of a unit, from its request service ids in order.
-pub fn dialect(sids: &[u8]) -> Dialect {
-    let count = |set: &[u8]| sids.iter().filter(|s| set.contains(s)).count();
+/// How often a unit sent each request service id.
+pub type SidCounts = [u32; 256];
+
+/// The dialect of a unit, from how often it sent each request service id.
+pub fn dialect(sids: &SidCounts) -> Dialect {
+    let count = |set: &[u8]| {
+        set.iter()
+            .map(|&s| sids[s as usize] as usize)
+            .sum::<usize>()
+    };
     let uds = count(&UDS_ONLY);
     if count(&GMLAN_STRONG) > 0 && count(&GMLAN_ONLY) > uds {
         return Dialect::Gmlan;
@@ -69,6 +76,16 @@ pub fn relabel(b: &mut Bundle, unit: &str, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counts(sids: &[u8]) -> SidCounts {
+        let mut c = [0; 256];
+        sids.iter().for_each(|&s| c[s as usize] += 1);
+        c
+    }
+
+    fn dialect(sids: &[u8]) -> Dialect {
+        super::dialect(&counts(sids))
+    }
 
     #[test]
     fn dialects_by_their_own_services() {

@@ -37,7 +37,14 @@ impl DeployPlacer {
             u16::from_be_bytes([msg[8], msg[9]]),
             u16::from_be_bytes([msg[10], msg[11]]),
         );
-        let response = msg[14] & 0x80 != 0;
+        // REQUEST (0x00) and REQUEST_NO_RETURN (0x01, judged by the rules) are the TBOX's calls;
+        // RESPONSE and ERROR (0x80, 0x81) the GW's answers; notifications and acknowledgements
+        // are no part of a call (the TP flag 0x20 aside).
+        let response = match msg[14] & !0x20 {
+            0x00 | 0x01 => false,
+            0x80 | 0x81 => true,
+            _ => return None,
+        };
         // Another service's message is not ours, unless it answers an open deploy call (client
         // and session): then it is that call's (unmatched) answer, for the rules to judge.
         if u16::from_be_bytes([msg[0], msg[1]]) != topo.deploy_service()

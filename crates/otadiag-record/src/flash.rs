@@ -130,7 +130,7 @@ impl FlashPlacer {
                     });
                 }
             }
-            return Some(self.answer(topo, ts, ecu_name_doip(topo, src), src, dst, src));
+            return Some(self.answer(ts, ecu_name_doip(topo, src), src, dst, src));
         }
         // Neither end is a tester: a request from an illegal sender to a known ECU, or an
         // answer from a known ECU to an illegal address; the rules judge both.
@@ -146,7 +146,7 @@ impl FlashPlacer {
             });
         }
         if known(src) {
-            return Some(self.answer(topo, ts, ecu_name_doip(topo, src), src, dst, src));
+            return Some(self.answer(ts, ecu_name_doip(topo, src), src, dst, src));
         }
         None
     }
@@ -207,7 +207,7 @@ impl FlashPlacer {
         }
         if let Some(req) = self.response_pair(topo, id) {
             let unit = ecu_name_can(topo, req, id);
-            return Some(self.answer(topo, ts, unit, id, req, id));
+            return Some(self.answer(ts, unit, id, req, id));
         }
         // Unknown id: does it answer a waiting message on another id?
         let sid = *data.first()?;
@@ -381,15 +381,7 @@ impl FlashPlacer {
         self.unplaced
     }
 
-    fn answer(
-        &self,
-        _topo: &Topology,
-        ts: i64,
-        unit: String,
-        src: u32,
-        dst: u32,
-        address: u32,
-    ) -> Placed {
+    fn answer(&self, ts: i64, unit: String, src: u32, dst: u32, address: u32) -> Placed {
         // Another ECU answering a functional request: recorded with the ECU being flashed, as an
         // answer to that ECU's tester.
         if let (Some((cur, tester, _)), Some(at)) = (&self.current, self.functional_at) {
@@ -447,11 +439,6 @@ impl FlashPlacer {
             _ if id & 0xFFFF_FF00 == 0x18DA_F100 => Some(0x18DA_0000 | ((id & 0xFF) << 8) | 0xF1),
             _ => None,
         }
-    }
-
-    /// Whether any tester → ECU pair on CAN was learnt or configured.
-    pub fn learnt(&self) -> usize {
-        self.learnt_req.len()
     }
 }
 

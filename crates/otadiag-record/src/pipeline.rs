@@ -60,6 +60,7 @@ pub fn record_captures(
     let mut decoder = Decoder::new(decode_config(&opts.topology));
     let mut summary = CaptureSummary::default();
     let mut done = 0u64;
+    let mut cut_files = 0u64;
     for path in paths {
         let mut reader = detect::open(path)?;
         summary.files.push(path.display().to_string());
@@ -85,7 +86,14 @@ pub fn record_captures(
                 Err(e) if opts.strict => return Err(e),
                 Err(e) => {
                     summary.skipped += 1;
-                    if summary.skipped_examples.len() < 5 {
+                    if e.fatal {
+                        // The reader cannot go on: say that the rest of the file is missing,
+                        // always, so a cut capture is never read as a short one.
+                        summary
+                            .skipped_examples
+                            .push(format!("{e} (the rest of the file was not read)"));
+                        cut_files += 1;
+                    } else if summary.skipped_examples.len() < 5 {
                         summary.skipped_examples.push(e.to_string());
                     }
                 }
@@ -131,6 +139,10 @@ pub fn record_captures(
         (
             "ISO-TP frames with invalid PCI on guessed ids",
             decoder.stats().bad_pci,
+        ),
+        (
+            "capture files whose rest could not be read (see skipped)",
+            cut_files,
         ),
     ] {
         if n > 0 {

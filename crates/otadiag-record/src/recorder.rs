@@ -11,7 +11,7 @@ use otadiag_model::{
     Bundle, Dir, Manifest, Recorder as RecorderInfo, Stage, Task, UnitOutcome, UnitResult,
 };
 use otadiag_rules::RuleSet;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// More distinct request services than an update uses (a UDS reflash uses about ten): a scan.
 const MAX_UPDATE_SIDS: usize = 24;
@@ -75,7 +75,8 @@ pub struct Recorder<'r> {
     deploy: DeployPlacer,
     released: Vec<Released>,
     addresses: BTreeMap<String, (u32, &'static str)>,
-    sids: HashMap<String, Vec<u8>>,
+    /// Per unit, how often each request service id was sent (dialect and scan detection).
+    sids: BTreeMap<String, Box<classify::SidCounts>>,
     reprogramming: std::collections::HashSet<String>,
     programming_session: std::collections::HashSet<String>,
     last_ts: Option<i64>,
@@ -100,7 +101,7 @@ impl<'r> Recorder<'r> {
             deploy: DeployPlacer::default(),
             released: Vec::new(),
             addresses: BTreeMap::new(),
-            sids: HashMap::new(),
+            sids: BTreeMap::new(),
             reprogramming: Default::default(),
             programming_session: Default::default(),
             last_ts: None,
@@ -191,7 +192,14 @@ impl<'r> Recorder<'r> {
     ) {
         if p.request {
             if let Some(&sid) = data.first() {
-                self.sids.entry(p.unit.clone()).or_default().push(sid);
+                match self.sids.get_mut(&p.unit) {
+                    Some(c) => c[sid as usize] += 1,
+                    None => {
+                        let mut c = Box::new([0; 256]);
+                        c[sid as usize] = 1;
+                        self.sids.insert(p.unit.clone(), c);
+                    }
+                }
                 // A reprogramming attempt: RequestDownload, or security access / erase after a
                 // programming session request (a session test alone is not one).
                 let prog = sid == 0x10 && data.get(1).is_some_and(|s| s & 0x7F == 0x02);
@@ -206,10 +214,9 @@ impl<'r> Recorder<'r> {
                 }
             }
         }
-        if !p.request || !self.addresses.contains_key(&p.unit) {
+        if !self.addresses.contains_key(&p.unit) {
             self.addresses
-                .entry(p.unit.clone())
-                .or_insert((p.address, transport));
+                .insert(p.unit.clone(), (p.address, transport));
         }
         let dir = if p.request {
             Dir::Request
@@ -355,11 +362,10 @@ impl<'r> Recorder<'r> {
         let report = otadiag_engine::analyze_with(self.rules, b, otadiag_engine::Mode::All, true);
         for u in report.units.iter().filter(|u| u.records > 0) {
             // A scanner probing dozens of services is not an update, whatever it probes.
-            let scan = self.sids.get(&u.unit).is_some_and(|s| {
-                let mut seen = [false; 256];
-                s.iter().for_each(|&x| seen[x as usize] = true);
-                seen.iter().filter(|&&b| b).count() > MAX_UPDATE_SIDS
-            });
+            let scan = self
+                .sids
+                .get(&u.unit)
+                .is_some_and(|c| c.iter().filter(|&&n| n > 0).count() > MAX_UPDATE_SIDS);
             // An ECU the topology gives a package is being updated, however early its flash
             // stopped (before the programming session, say).
             let planned = self

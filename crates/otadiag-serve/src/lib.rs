@@ -153,6 +153,19 @@ pub async fn start_with_store(
         max_decompressed_bytes: opts.max_decompressed_bytes,
         mode: opts.mode,
     };
+    if !opts.seed.is_empty() {
+        let (st, seed) = (state.clone(), opts.seed);
+        let n = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut n = 0;
+            for bytes in &seed {
+                n += usize::from(seed::ingest(&st, bytes)?);
+            }
+            Ok(n)
+        })
+        .await
+        .context("seeding")??;
+        eprintln!("otadiag-serve: stored {n} demo bundles");
+    }
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
@@ -177,21 +190,7 @@ pub async fn start_with_store(
 
 /// Runs `otadiag serve` until Ctrl-C: opens the store, loads and watches the rules, serves HTTP.
 pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
-    let seed = opts.seed.clone();
     let running = start(opts).await?;
-    if !seed.is_empty() {
-        let state = running.state.clone();
-        let n = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-            let mut n = 0;
-            for bytes in &seed {
-                n += usize::from(seed::ingest(&state, bytes)?);
-            }
-            Ok(n)
-        })
-        .await
-        .context("seeding")??;
-        eprintln!("otadiag-serve: stored {n} demo bundles");
-    }
     eprintln!(
         "otadiag-serve: listening on http://{} ({} store, rules {})",
         running.addr,

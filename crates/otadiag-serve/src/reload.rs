@@ -75,9 +75,19 @@ pub fn watch_dir(
 ) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
     let (changed, rx) = std::sync::mpsc::channel::<()>();
+    // Judge paths below the watched directory only: a `tests` folder above it (say
+    // `/srv/tests/rules`) must not hide every change.
+    let given = dir.to_path_buf();
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let below = move |p: &std::path::Path| -> std::path::PathBuf {
+        p.strip_prefix(&given)
+            .or_else(|_| p.strip_prefix(&canonical))
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
     let mut watcher =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-            Ok(ev) if is_change(&ev.kind) && ev.paths.iter().any(|p| relevant(p)) => {
+            Ok(ev) if is_change(&ev.kind) && ev.paths.iter().any(|p| relevant(&below(p))) => {
                 let _ = changed.send(());
             }
             Ok(_) => {}
@@ -117,6 +127,7 @@ fn is_change(kind: &notify::EventKind) -> bool {
 }
 
 /// Rule files, `units.toml` and directories matter; rule test cases and editor droppings do not.
+/// `path` is relative to the watched directory.
 fn relevant(path: &std::path::Path) -> bool {
     if path.components().any(|c| c.as_os_str() == "tests") {
         return false;
@@ -157,6 +168,8 @@ mod tests {
         assert!(relevant(Path::new("/r/units.toml")));
         assert!(relevant(Path::new("/r/uds")));
         assert!(!relevant(Path::new("/r/tests/case/bundle.jsonl")));
+        assert!(relevant(Path::new("uds/response.rules")));
+        assert!(!relevant(Path::new("tests/case/expect.toml")));
         assert!(!relevant(Path::new("/r/uds/.response.rules.swp")));
     }
 }

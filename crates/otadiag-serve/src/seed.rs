@@ -4,18 +4,21 @@
 
 use crate::api::view::new_verdict;
 use crate::api::AppState;
-use crate::auth::register_vehicle;
 use crate::store::{InsertOutcome, NewUpload};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-/// Analyses and stores one bundle (registering its vehicle); `true` when it was new.
+/// Analyses and stores one bundle under its manifest's VIN; `false` when the store already has
+/// it (same content hash: nothing is analysed or written). No vehicle token is issued or
+/// replaced: seeded vehicles do not upload.
 pub fn ingest(state: &AppState, bytes: &[u8]) -> anyhow::Result<bool> {
     let hash = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+    if state.store.find_bundle(&hash)?.is_some() {
+        return Ok(false);
+    }
     let mut bundle = otadiag_model::read_bundle_bytes("seed", bytes).context("seed bundle")?;
     bundle.source = hash.clone();
     let vin = bundle.manifest.vin.clone();
-    register_vehicle(&*state.store, &vin)?;
     let active = state.rules.snapshot();
     let report = otadiag_engine::analyze(&active.rules, &bundle, state.mode);
     let up = NewUpload {

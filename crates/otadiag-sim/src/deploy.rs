@@ -7,6 +7,10 @@ use crate::recorder::Msg;
 use crate::vehicle::{Ctx, Injected};
 use otadiag_model::{Dir, Stage};
 
+/// The truth `detail` of a deploy response whose SOME/IP length field runs 8 bytes past its
+/// bytes; evaluation from captures recognises the variant by it (`eval::captures`).
+pub(crate) const LENGTH_PAST_MESSAGE: &str = "response length field 8 bytes too large";
+
 /// The TBOX's IPv4 address (10.0.0.2).
 pub const TBOX_IP: u32 = 0x0A00_0002;
 /// The GW's IPv4 address (10.0.0.1).
@@ -303,7 +307,7 @@ impl<'c, 'a> Deployer<'c, 'a> {
                         }
                         _ => {
                             r.length_delta = 8;
-                            "response length field 8 bytes too large".into()
+                            LENGTH_PAST_MESSAGE.into()
                         }
                     },
                     FaultKind::NegativeResponse => {

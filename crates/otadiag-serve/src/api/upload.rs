@@ -112,7 +112,11 @@ fn inflates_beyond(bytes: &[u8], limit: u64) -> Option<u64> {
     } else {
         return None;
     };
-    let n = std::io::copy(&mut reader.take(limit + 1), &mut std::io::sink()).unwrap_or(0);
+    let n = std::io::copy(
+        &mut reader.take(limit.saturating_add(1)),
+        &mut std::io::sink(),
+    )
+    .unwrap_or(0);
     (n > limit).then_some(limit)
 }
 

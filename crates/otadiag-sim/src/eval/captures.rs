@@ -79,7 +79,7 @@ pub fn analyze_vehicle(
         strict: true,
     };
     let rec = record_captures(rules, &files, &opts, &mut |_| {})
-        .map_err(|e| fail(&files[0], e.to_string()))?;
+        .map_err(|e| fail(truth, e.to_string()))?;
     let mut report = otadiag_engine::analyze_with(rules, &rec.bundle, mode, true);
     report.capture = Some(rec.summary);
     report.transport = rec.transport;
@@ -106,7 +106,7 @@ pub fn score(
 /// `tcp_incomplete_message` transport finding.
 fn broken_framing(t: &mut crate::Truth) {
     for u in &mut t.units {
-        if u.detail.as_deref() == Some("response length field 8 bytes too large") {
+        if u.detail.as_deref() == Some(crate::deploy::LENGTH_PAST_MESSAGE) {
             u.cause = Some("response_not_sent".into());
             u.parameter = Some("response.sent".into());
             u.fault = Some(BROKEN_FRAMING.into());
