@@ -158,3 +158,38 @@ fn serve_demo_stores_a_simulated_fleet_before_listening() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(stored, "{seen:?}");
 }
+
+#[test]
+fn reports_follow_the_command_line_order_of_captures_and_bundles() {
+    let dir = std::env::temp_dir().join(format!("otadiag-cli-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cap = dir.join("session.log");
+    // A DiagnosticSessionControl request on 0x7E0 answered on 0x7E8 (candump -l).
+    std::fs::write(
+        &cap,
+        "(1700000000.000000) can0 7E0#0210030000000000\n(1700000000.010000) can0 7E8#065003003201F400\n",
+    )
+    .unwrap();
+    let out = bin(&[
+        "analyze",
+        "--format",
+        "json",
+        cap.to_str().unwrap(),
+        "rules/tests/healthy_update/bundle.jsonl",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sources: Vec<&str> = v["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2);
+    assert!(sources[0].ends_with("session.log"), "{sources:?}");
+    assert!(
+        sources[1].ends_with("healthy_update/bundle.jsonl"),
+        "{sources:?}"
+    );
+}

@@ -15,9 +15,9 @@ pub enum Format {
     Json,
 }
 
-/// Analyses inputs: each bundle on its own; the captures together as one vehicle's recording
-/// (`separate`: each capture on its own). Returns the report or the first unreadable input's
-/// error.
+/// Analyses inputs in command-line order: each bundle on its own; the captures together as one
+/// vehicle's recording, reported where the first capture stands (`separate`: each capture on its
+/// own, where it stands). Returns the report or the first unreadable input's error.
 pub fn run(
     rules: &RuleSet,
     paths: &[PathBuf],
@@ -25,31 +25,34 @@ pub fn run(
     capture_opts: &otadiag_record::pipeline::Options,
     separate: bool,
 ) -> Result<Report, String> {
+    let captures: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| !crate::capture::is_bundle(p))
+        .cloned()
+        .collect();
     let mut out = Vec::new();
-    let (bundles, captures): (Vec<&PathBuf>, Vec<&PathBuf>) =
-        paths.iter().partition(|p| crate::capture::is_bundle(p));
-    for p in bundles {
-        let bundle = otadiag_model::read_bundle(p).map_err(|e| e.to_string())?;
-        out.push(analyze(rules, &bundle, mode));
-    }
-    let captures: Vec<PathBuf> = captures.into_iter().cloned().collect();
-    if separate {
-        for c in &captures {
-            let one = std::slice::from_ref(c);
+    let mut recording_done = false;
+    for p in paths {
+        if !captures.contains(p) {
+            let bundle = otadiag_model::read_bundle(p).map_err(|e| e.to_string())?;
+            out.push(analyze(rules, &bundle, mode));
+        } else if separate {
+            let one = std::slice::from_ref(p);
             out.push(crate::capture::analyze_captures(
                 rules,
                 one,
                 capture_opts,
                 mode,
             )?);
+        } else if !recording_done {
+            recording_done = true;
+            out.push(crate::capture::analyze_captures(
+                rules,
+                &captures,
+                capture_opts,
+                mode,
+            )?);
         }
-    } else if !captures.is_empty() {
-        out.push(crate::capture::analyze_captures(
-            rules,
-            &captures,
-            capture_opts,
-            mode,
-        )?);
     }
     Ok(report(rules, mode, out))
 }
