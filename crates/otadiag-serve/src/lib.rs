@@ -10,9 +10,9 @@
 pub mod api;
 pub mod auth;
 pub mod dashboard;
+pub mod ingest;
 pub mod reload;
 pub mod rules;
-pub mod seed;
 pub mod store;
 pub mod time;
 
@@ -158,7 +158,7 @@ pub async fn start_with_store(
         let n = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
             let mut n = 0;
             for bytes in &seed {
-                n += usize::from(seed::ingest(&st, bytes)?);
+                n += usize::from(ingest::seed(&st, bytes)?);
             }
             Ok(n)
         })

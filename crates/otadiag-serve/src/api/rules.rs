@@ -148,7 +148,7 @@ pub async fn reanalyze(
             };
             match otadiag_model::read_bundle_bytes(&format!("bundle {id}"), &body) {
                 Ok(mut b) => {
-                    b.source = format!("sha256:{}", sha_hex(&body));
+                    b.source = crate::ingest::content_hash(&body);
                     let report = otadiag_engine::analyze(&active.rules, &b, st.mode);
                     st.store
                         .replace_verdict(id, &new_verdict(&report, &revision)?)?;
@@ -164,11 +164,6 @@ pub async fn reanalyze(
     })
     .await?;
     Ok(Json(answer))
-}
-
-fn sha_hex(b: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(b))
 }
 
 /// `GET /api/v1/health`: store kind, row counts, active revision.

@@ -2,17 +2,16 @@
 //! registers a vehicle). The upload is answered only after the bundle bytes and its verdict are
 //! committed in one transaction; a resend of the same bytes is recognised by its content hash.
 
-use super::view::{new_verdict, verdict_view, VerdictView};
+use super::view::{verdict_view, VerdictView};
 use super::{blocking, body, require_admin, ApiError, AppState};
 use crate::auth::{bearer, hash_token, register_vehicle};
-use crate::store::{InsertOutcome, NewUpload, UploadIds, VerdictFilter};
+use crate::store::{InsertOutcome, UploadIds, VerdictFilter};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The answer to an upload: the verdict, and whether the bundle had been stored before.
 #[derive(Debug, Serialize)]
@@ -44,7 +43,7 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(ApiError::bad_request("bad_bundle", "empty request body"));
     }
-    let hash = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let hash = crate::ingest::content_hash(&bytes);
 
     let st2 = st.clone();
     let (status, answer) = blocking(move || {
@@ -60,7 +59,7 @@ pub async fn upload(
                 format!("the compressed bundle decompresses to more than {n} bytes"),
             ));
         }
-        let mut bundle = otadiag_model::read_bundle_bytes("upload", &bytes)
+        let bundle = otadiag_model::read_bundle_bytes("upload", &bytes)
             .map_err(|e| ApiError::bad_request("bad_bundle", e.to_string()))?;
         let m = &bundle.manifest;
         if m.vin != vin && m.vehicle.as_deref() != Some(vin.as_str()) {
@@ -77,20 +76,7 @@ pub async fn upload(
                 ),
             ));
         }
-        bundle.source = hash.clone();
-        // Hold this snapshot to the end: the verdict records the revision it was made under.
-        let active = st2.rules.snapshot();
-        let report = otadiag_engine::analyze(&active.rules, &bundle, st2.mode);
-        let up = NewUpload {
-            content_hash: hash.clone(),
-            vin: vin.clone(),
-            campaign: bundle.manifest.campaign.clone(),
-            task: bundle.manifest.task.clone(),
-            received_at: crate::time::now_ms(),
-            body: bytes.to_vec(),
-            verdict: new_verdict(&report, &active.rules.revision)?,
-        };
-        match store.insert_upload(&up)? {
+        match crate::ingest::analyse_and_insert(&st2, bundle, &bytes, &hash, &vin)? {
             InsertOutcome::Inserted(ids) => {
                 Ok((StatusCode::CREATED, answer(&st2, false, &hash, ids)?))
             }
