@@ -60,12 +60,16 @@ fn frames(n: usize) -> Vec<F> {
                     flags: CanFlags { error: true, ..STD },
                     data: vec![1, 2],
                 },
-                _ => F::Pkt {
-                    ts,
-                    ch: 4,
-                    link: Link::Ethernet,
-                    data: (0..60 + i % 7).map(|b| b as u8 ^ i8).collect(),
-                },
+                _ => {
+                    let data: Vec<u8> = (0..60 + i % 7).map(|b| b as u8 ^ i8).collect();
+                    F::Pkt {
+                        ts,
+                        ch: 4,
+                        link: Link::Ethernet,
+                        orig: data.len() as u32,
+                        data,
+                    }
+                }
             }
         })
         .collect()

@@ -240,6 +240,7 @@ fn every_decoded_object_type() {
             ts: Some(300),
             ch: 5,
             link: Link::Ethernet,
+            orig: eth.len() as u32,
             data: eth,
         },
     ];

@@ -1,82 +1,17 @@
 //! pcap/pcapng reader and writer on synthetic files: every link type, both SocketCAN id byte
 //! orders, pcapng sections in both byte orders, and broken files (errors with offsets, no panics).
 
+mod binary;
+use binary::common::*;
 use otadiag_capture::pcap::{self, encode_socketcan, IdOrder, Writer};
-use otadiag_capture::{CanFlags, CaptureError, FrameReader, FrameRef, Link, Position};
-
-/// An owned copy of a frame, for comparisons.
-#[derive(Debug, Clone, PartialEq)]
-enum F {
-    Can {
-        ts: Option<i64>,
-        ch: u16,
-        id: u32,
-        flags: CanFlags,
-        data: Vec<u8>,
-    },
-    Pkt {
-        ts: Option<i64>,
-        ch: u16,
-        link: Link,
-        data: Vec<u8>,
-        orig: u32,
-    },
-}
-
-fn own(f: FrameRef<'_>) -> F {
-    match f {
-        FrameRef::Can {
-            ts,
-            channel,
-            id,
-            flags,
-            data,
-        } => F::Can {
-            ts,
-            ch: channel,
-            id,
-            flags,
-            data: data.to_vec(),
-        },
-        FrameRef::Packet {
-            ts,
-            channel,
-            link,
-            data,
-            orig_len,
-        } => F::Pkt {
-            ts,
-            ch: channel,
-            link,
-            data: data.to_vec(),
-            orig: orig_len,
-        },
-    }
-}
+use otadiag_capture::{CanFlags, CaptureError, FrameReader, Link, Position};
 
 /// All frames and all errors of a file (stops after a fatal error).
 fn read_all(bytes: &[u8]) -> Result<(Vec<F>, Vec<CaptureError>), CaptureError> {
     let mut r = pcap::Reader::new("t", bytes)?;
-    let (mut frames, mut errors) = (Vec::new(), Vec::new());
-    loop {
-        match r.next_frame() {
-            Ok(Some(f)) => frames.push(own(f)),
-            Ok(None) => break,
-            Err(e) => {
-                let fatal = e.fatal;
-                errors.push(e);
-                if fatal {
-                    assert!(
-                        matches!(r.next_frame(), Ok(None)),
-                        "reader goes on after a fatal error"
-                    );
-                    break;
-                }
-            }
-        }
-    }
+    let out = drain(&mut r);
     assert!(r.bytes_read() <= bytes.len() as u64);
-    Ok((frames, errors))
+    Ok(out)
 }
 
 fn ok_frames(bytes: &[u8]) -> Vec<F> {

@@ -19,10 +19,12 @@ pub enum F {
         ch: u16,
         link: Link,
         data: Vec<u8>,
+        /// Length on the wire (more than `data` when the capture was snapped).
+        orig: u32,
     },
 }
 
-/// Copies a borrowed frame (packets must be captured whole).
+/// Copies a borrowed frame.
 pub fn own(f: FrameRef<'_>) -> F {
     match f {
         FrameRef::Can {
@@ -44,15 +46,13 @@ pub fn own(f: FrameRef<'_>) -> F {
             link,
             data,
             orig_len,
-        } => {
-            assert_eq!(orig_len as usize, data.len());
-            F::Pkt {
-                ts,
-                ch: channel,
-                link,
-                data: data.to_vec(),
-            }
-        }
+        } => F::Pkt {
+            ts,
+            ch: channel,
+            link,
+            data: data.to_vec(),
+            orig: orig_len,
+        },
     }
 }
 
