@@ -113,7 +113,10 @@ pub fn record_captures(
         ..
     } = sink;
     let (bundle, counts) = rec.finish();
-    summary.messages = messages;
+    summary.messages = messages
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
     summary.records = counts.records;
     summary.message_bytes = counts.message_bytes;
     summary.kept_bytes = counts.kept_bytes;
@@ -185,7 +188,8 @@ struct Adapter<'r> {
     rec: Recorder<'r>,
     /// Whether the frame being decoded is CAN FD (an ISO-TP message completes on it).
     fd: bool,
-    messages: BTreeMap<String, u64>,
+    /// Decoded messages per transport name (few names: no allocation per message).
+    messages: BTreeMap<&'static str, u64>,
     transport: Vec<TransportFinding>,
     faults: u64,
     ipv6_someip: u64,
@@ -239,14 +243,14 @@ impl Sink for Adapter<'_> {
             }
             Transport::SomeIpUdp | Transport::SomeIpTcp => {
                 let (Some(s), Some(d)) = (v4(&m.src), v4(&m.dst)) else {
-                    *self.messages.entry("someip".into()).or_default() += 1;
+                    *self.messages.entry("someip").or_default() += 1;
                     self.ipv6_someip += 1;
                     return;
                 };
                 ("someip", Carrier::SomeIp, s, d)
             }
         };
-        *self.messages.entry(name.into()).or_default() += 1;
+        *self.messages.entry(name).or_default() += 1;
         self.rec.push(&Msg {
             ts: m.ts,
             carrier,

@@ -82,7 +82,18 @@ pub struct Recorder<'r> {
     last_ts: Option<i64>,
     timed: bool,
     counts: Counts,
+    /// Header bytes kept per (stage, transport written): (request, response), from the rule set's
+    /// `keep` clauses, looked up once instead of per message.
+    keeps: [(Stage, &'static str, usize, usize); 4],
 }
+
+/// The transports the recorder writes, by stage.
+const WRITTEN: [(Stage, &str); 4] = [
+    (Stage::Flash, "doip"),
+    (Stage::Flash, "can"),
+    (Stage::Flash, "canfd"),
+    (Stage::Deploy, "someip"),
+];
 
 impl<'r> Recorder<'r> {
     /// A recorder for one vehicle; `source` labels the bundle (the capture's path).
@@ -107,6 +118,16 @@ impl<'r> Recorder<'r> {
             last_ts: None,
             timed: true,
             counts: Counts::default(),
+            keeps: WRITTEN.map(|(stage, t)| {
+                let proto = rules
+                    .protocols
+                    .iter()
+                    .find(|p| p.stage == stage && p.transports.iter().any(|x| x == t));
+                match proto {
+                    Some(p) => (stage, t, p.keep_request as usize, p.keep_response as usize),
+                    None => (stage, t, 64, 64),
+                }
+            }),
         }
     }
 
@@ -237,14 +258,9 @@ impl<'r> Recorder<'r> {
     }
 
     fn keep(&self, stage: Stage, transport: &str, request: bool) -> usize {
-        let proto = self
-            .rules
-            .protocols
-            .iter()
-            .find(|p| p.stage == stage && p.transports.iter().any(|t| t == transport));
-        match proto {
-            Some(p) if request => p.keep_request as usize,
-            Some(p) => p.keep_response as usize,
+        match self.keeps.iter().find(|k| k.0 == stage && k.1 == transport) {
+            Some(&(_, _, req, _)) if request => req,
+            Some(&(_, _, _, rsp)) => rsp,
             None => 64,
         }
     }
